@@ -1,0 +1,103 @@
+"""The array-module switch: numpy on the CPU, cupy on an NVIDIA GPU.
+
+Everything above this file asks ``get_array_module(array)`` for ``xp`` and never
+branches on the device itself.  CuPy is imported lazily, only when a GPU is asked for.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+_cupy = None
+_cupy_checked = False
+
+
+def cupy_module():
+    """Return the cupy module, or None when it is not installed or has no GPU."""
+    global _cupy, _cupy_checked
+    if not _cupy_checked:
+        _cupy_checked = True
+        try:
+            import cupy  # noqa: PLC0415
+
+            cupy.cuda.runtime.getDeviceCount()
+            _cupy = cupy
+        except Exception:  # ImportError, or CUDA present but no device/driver
+            _cupy = None
+    return _cupy
+
+
+def get_array_module(x):
+    """numpy for numpy arrays and scalars, cupy for cupy arrays."""
+    if type(x).__module__.startswith("cupy"):
+        return cupy_module()
+    return np
+
+
+def is_cupy_array(x) -> bool:
+    return type(x).__module__.startswith("cupy")
+
+
+class Device:
+    """A place where arrays live: ``Device('cpu')`` or ``Device('cuda:0')``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu"):
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        spec = str(spec)
+        kind, _, idx = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise ValueError(f"device: expected 'cpu', 'cuda' or 'cuda:N', got {spec!r}")
+        self.type = kind
+        self.index = None if kind == "cpu" else int(idx or 0)
+
+    @property
+    def xp(self):
+        if self.type == "cpu":
+            return np
+        cp = cupy_module()
+        if cp is None:
+            raise RuntimeError(
+                f"device {self}: CuPy with a working CUDA GPU is not available; "
+                "install it with `pip install deepgrad[gpu]` on a machine with an NVIDIA GPU"
+            )
+        return cp
+
+    def __eq__(self, other):
+        try:
+            other = Device(other)
+        except (ValueError, TypeError):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return "cpu" if self.type == "cpu" else f"cuda:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+
+def device_of(array) -> Device:
+    if is_cupy_array(array):
+        return Device(f"cuda:{array.device.id}")
+    return Device("cpu")
+
+
+def to_device(array, device):
+    device = Device(device)
+    if device.type == "cpu":
+        if is_cupy_array(array):
+            return array.get()
+        return array
+    cp = device.xp
+    with cp.cuda.Device(device.index):
+        return cp.asarray(array)
+
+
+def as_numpy(array):
+    return array.get() if is_cupy_array(array) else np.asarray(array)

@@ -1,0 +1,149 @@
+"""Tensor factories: tensor, zeros, ones, full, arange, linspace, eye, rand, randn, randint, ..."""
+from __future__ import annotations
+
+import numpy as np
+
+from deepgrad.backend import Device
+from deepgrad.dtypes import get_default_dtype, to_dtype
+from deepgrad.ops._util import shape_arg
+from deepgrad.random import generator
+from deepgrad.tensor import Tensor
+
+_default_device = Device("cpu")
+
+
+def set_default_device(device):
+    """Where factories put tensors when no ``device=`` is given (the Keras API follows it)."""
+    global _default_device
+    _default_device = Device(device)
+
+
+def get_default_device():
+    return _default_device
+
+
+def _xp(device):
+    return Device(device if device is not None else _default_device).xp
+
+
+def _finish(array, requires_grad):
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of ``data``; Python floats become float32."""
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = _xp(device)
+    if dtype is None:
+        arr = np.asarray(data) if xp is np else xp.asarray(data)
+        if arr.dtype == np.float64 and not (isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy")):
+            arr = arr.astype(get_default_dtype())
+        arr = arr.copy()
+    else:
+        arr = xp.array(data, dtype=to_dtype(dtype))
+    return _finish(arr, requires_grad)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with a numpy array (its dtype kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return tensor(data, dtype=dtype, device=device)
+
+
+def _dt(dtype):
+    return to_dtype(dtype) if dtype is not None else get_default_dtype()
+
+
+def zeros(*shape, dtype=None, device=None, requires_grad=False):
+    return _finish(_xp(device).zeros(shape_arg(shape), dtype=_dt(dtype)), requires_grad)
+
+
+def ones(*shape, dtype=None, device=None, requires_grad=False):
+    return _finish(_xp(device).ones(shape_arg(shape), dtype=_dt(dtype)), requires_grad)
+
+
+def empty(*shape, dtype=None, device=None, requires_grad=False):
+    return _finish(_xp(device).empty(shape_arg(shape), dtype=_dt(dtype)), requires_grad)
+
+
+def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
+    if dtype is None:
+        dtype = np.int64 if isinstance(fill_value, (int, np.integer)) and not isinstance(fill_value, bool) else (
+            np.bool_ if isinstance(fill_value, bool) else get_default_dtype())
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return _finish(_xp(device).full(shape, fill_value, dtype=to_dtype(dtype)), requires_grad)
+
+
+def _like(x, dtype, device):
+    return (dtype if dtype is not None else x.dtype), (device if device is not None else x.device)
+
+
+def zeros_like(x, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(x, dtype, device)
+    return zeros(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(x, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(x, dtype, device)
+    return ones(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(x, dtype, device)
+    return full(x.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = np.int64 if ints else get_default_dtype()
+    return _finish(_xp(device).arange(start, end, step, dtype=to_dtype(dtype)), requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    return _finish(_xp(device).linspace(start, end, steps, dtype=_dt(dtype)), requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    return _finish(_xp(device).eye(n, m, dtype=_dt(dtype)), requires_grad)
+
+
+def rand(*shape, dtype=None, device=None, requires_grad=False):
+    """Uniform on [0, 1) from deepgrad's seeded generator."""
+    xp = _xp(device)
+    return _finish(generator(xp).random(shape_arg(shape), dtype=_dt(dtype)), requires_grad)
+
+
+def randn(*shape, dtype=None, device=None, requires_grad=False):
+    """Standard normal from deepgrad's seeded generator."""
+    xp = _xp(device)
+    return _finish(generator(xp).standard_normal(shape_arg(shape), dtype=_dt(dtype)), requires_grad)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    xp = _xp(device)
+    size = (size,) if isinstance(size, int) else tuple(size)
+    arr = generator(xp).integers(low, high, size=size)
+    return Tensor(arr.astype(to_dtype(dtype) if dtype is not None else np.int64))
+
+
+def randperm(n, device=None):
+    xp = _xp(device)
+    return Tensor(generator(xp).permutation(n).astype(np.int64))
+
+
+__all__ = ["tensor", "from_numpy", "as_tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+           "full_like", "arange", "linspace", "eye", "rand", "randn", "randint", "randperm",
+           "set_default_device", "get_default_device"]

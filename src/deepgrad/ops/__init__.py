@@ -1,0 +1,123 @@
+"""Every differentiable op, one family per module; this file also gives Tensor its methods.
+
+Find an op by its family: arith (add, matmul), elementwise (exp, clamp), activation (relu,
+gelu), reduction (sum, logsumexp), shape (reshape, gather), softmax, loss, dropout, conv,
+pool, norm.  Each module lists its public names in ``__all__``.
+"""
+from __future__ import annotations
+
+import importlib
+
+from deepgrad.tensor import Tensor, as_tensor
+
+_FAMILIES = ["arith", "elementwise", "activation", "reduction", "shape", "softmax", "loss",
+             "dropout", "compare", "device", "linear", "conv", "pool", "norm", "embedding"]
+
+__all__ = []
+for _fam in _FAMILIES:
+    try:
+        _mod = importlib.import_module(f"deepgrad.ops.{_fam}")
+    except ModuleNotFoundError as _e:  # a family not written yet
+        if _e.name != f"deepgrad.ops.{_fam}":
+            raise
+        continue
+    for _name in getattr(_mod, "__all__", []):
+        globals()[_name] = getattr(_mod, _name)
+        __all__.append(_name)
+
+# Tensor methods that forward to the op of the same name: x.exp() is exp(x).
+_METHODS = [
+    "exp", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tan",
+    "clamp", "clip", "maximum", "minimum", "square", "reciprocal",
+    "sigmoid", "tanh", "relu", "softplus", "neg",
+    "sum", "mean", "max", "min", "prod", "logsumexp", "var", "std", "norm", "argmax", "argmin",
+    "amax", "amin", "all", "any", "cumsum",
+    "reshape", "view", "permute", "squeeze", "unsqueeze", "flatten", "broadcast_to", "expand",
+    "split", "chunk", "repeat", "tile", "flip", "gather", "take", "index_select", "masked_fill",
+    "softmax", "log_softmax", "matmul", "pow", "sum_to",
+]
+
+
+def _method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+for _name in _METHODS:
+    if _name in globals():
+        setattr(Tensor, _name, _method(globals()[_name]))
+
+
+def _transpose_method(self, *dims, axes=None):
+    if not dims:
+        return transpose_axes(self, axes)  # noqa: F821
+    if len(dims) == 1:
+        return transpose_axes(self, tuple(dims[0]))  # noqa: F821
+    return transpose(self, *dims)  # noqa: F821
+
+
+def _rsub(a, b):
+    return sub(as_tensor(b, like=a), a)  # noqa: F821
+
+
+def _rdiv(a, b):
+    return div(as_tensor(b, like=a), a)  # noqa: F821
+
+
+def _rpow(a, b):
+    return pow(as_tensor(b, like=a), a)  # noqa: F821
+
+
+def _rmatmul(a, b):
+    return matmul(as_tensor(b), a)  # noqa: F821
+
+
+Tensor.transpose = _transpose_method
+Tensor.T = property(lambda self: transpose_axes(self, None))  # noqa: F821
+Tensor.mT = property(lambda self: swap_last(self))  # noqa: F821
+Tensor.__add__ = Tensor.__radd__ = lambda a, b: add(a, b)  # noqa: F821
+Tensor.__sub__ = lambda a, b: sub(a, b)  # noqa: F821
+Tensor.__rsub__ = _rsub
+Tensor.__mul__ = Tensor.__rmul__ = lambda a, b: mul(a, b)  # noqa: F821
+Tensor.__truediv__ = lambda a, b: div(a, b)  # noqa: F821
+Tensor.__rtruediv__ = _rdiv
+Tensor.__neg__ = lambda a: neg(a)  # noqa: F821
+Tensor.__pos__ = lambda a: a
+Tensor.__pow__ = lambda a, b: pow(a, b)  # noqa: F821
+Tensor.__rpow__ = _rpow
+Tensor.__matmul__ = lambda a, b: matmul(a, b)  # noqa: F821
+Tensor.__rmatmul__ = _rmatmul
+Tensor.__abs__ = lambda a: globals()["abs"](a)
+Tensor.__getitem__ = lambda a, idx: getitem(a, idx)  # noqa: F821
+Tensor.__eq__ = lambda a, b: eq(a, b)  # noqa: F821
+Tensor.__ne__ = lambda a, b: ne(a, b)  # noqa: F821
+Tensor.__lt__ = lambda a, b: lt(a, b)  # noqa: F821
+Tensor.__le__ = lambda a, b: le(a, b)  # noqa: F821
+Tensor.__gt__ = lambda a, b: gt(a, b)  # noqa: F821
+Tensor.__ge__ = lambda a, b: ge(a, b)  # noqa: F821
+Tensor.__and__ = lambda a, b: logical_and(a, b)  # noqa: F821
+Tensor.__or__ = lambda a, b: logical_or(a, b)  # noqa: F821
+Tensor.__xor__ = lambda a, b: logical_xor(a, b)  # noqa: F821
+Tensor.__invert__ = lambda a: logical_not(a)  # noqa: F821
+
+
+def _setitem(self, index, value):
+    """In-place assignment into the data (not recorded, as for parameters under no_grad)."""
+    from deepgrad.ops.shape import _unwrap_index
+
+    if self.requires_grad and self.creator is None and _grad_enabled():
+        raise RuntimeError("a leaf tensor that requires grad is used in an in-place operation; use no_grad()")
+    self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+
+
+def _grad_enabled():
+    from deepgrad.autograd import config
+
+    return config.grad_enabled
+
+
+Tensor.__setitem__ = _setitem

@@ -1,0 +1,177 @@
+"""Arithmetic: add, sub, mul, div, neg, pow, matmul (broadcasting differentiated)."""
+from __future__ import annotations
+
+from deepgrad.autograd import Function
+from deepgrad.ops.shape import reshape, sum_to, swap_last
+from deepgrad.tensor import Tensor, as_tensor
+
+
+def _unbroadcast(g, shape):
+    return g if g.shape == shape else sum_to(g, shape)
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return (_unbroadcast(gy, a.shape) if a.requires_grad else None,
+                _unbroadcast(gy, b.shape) if b.requires_grad else None)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return (_unbroadcast(gy, a.shape) if a.requires_grad else None,
+                _unbroadcast(-gy, b.shape) if b.requires_grad else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return (_unbroadcast(gy * b, a.shape) if a.requires_grad else None,
+                _unbroadcast(gy * a, b.shape) if b.requires_grad else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = _unbroadcast(gy / b, a.shape) if a.requires_grad else None
+        gb = _unbroadcast(-gy * a / (b * b), b.shape) if b.requires_grad else None
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class PowScalar(Function):
+    """x ** c for a constant exponent c."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x ** self.c
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        c = self.c
+        if c == 2:
+            return gy * (x * 2.0)
+        return gy * (x ** (c - 1)) * float(c)
+
+
+class Pow(Function):
+    """x ** y with a tensor exponent."""
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, gy):
+        from deepgrad.ops.elementwise import log, where
+
+        a, b = self.inputs
+        ga = _unbroadcast(gy * b * a ** (b - 1.0), a.shape) if a.requires_grad else None
+        gb = None
+        if b.requires_grad:
+            safe = where(a > 0, a, 1.0)  # d/db a**b = a**b log a; 0 where a <= 0 (as torch for a == 0)
+            gb = _unbroadcast(gy * a ** b * log(safe), b.shape)
+        return ga, gb
+
+
+class MatMul(Function):
+    """a @ b for 1-D, 2-D, batched and broadcast operands (NumPy's matmul rules)."""
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("matmul: both operands need at least one dimension")
+        return a @ b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        if a.ndim == 2 and b.ndim == 2:
+            return (gy @ b.T if a.requires_grad else None, a.T @ gy if b.requires_grad else None)
+        a2 = reshape(a, (1,) + a.shape) if a.ndim == 1 else a
+        b2 = reshape(b, b.shape + (1,)) if b.ndim == 1 else b
+        g = gy
+        if a.ndim == 1:
+            g = reshape(g, g.shape[:-1] + (1,) + g.shape[-1:]) if b.ndim > 1 else reshape(g, g.shape + (1,))
+        if b.ndim == 1:
+            g = reshape(g, g.shape + (1,))
+        ga = gb = None
+        if a.requires_grad:
+            ga = reshape(_unbroadcast(g @ swap_last(b2), a2.shape), a.shape)
+        if b.requires_grad:
+            gb = reshape(_unbroadcast(swap_last(a2) @ g, b2.shape), b.shape)
+        return ga, gb
+
+
+def add(a, b):
+    return Add()(a, b)
+
+
+def sub(a, b):
+    return Sub()(a, b)
+
+
+def mul(a, b):
+    return Mul()(a, b)
+
+
+def div(a, b):
+    return Div()(a, b)
+
+
+true_divide = divide = div
+multiply = mul
+subtract = sub
+
+
+def neg(x):
+    return Neg()(x)
+
+
+negative = neg
+
+
+def pow(x, exponent):  # noqa: A001 - PyTorch's name
+    if isinstance(exponent, Tensor):
+        return Pow()(x, exponent)
+    if not isinstance(x, Tensor):  # scalar ** tensor
+        return Pow()(as_tensor(x, like=exponent), exponent)
+    return PowScalar(exponent)(x)
+
+
+def matmul(a, b):
+    return MatMul()(a, b)
+
+
+def mm(a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: expected 2-D tensors, got shapes {a.shape} and {b.shape}")
+    return MatMul()(a, b)
+
+
+def dot(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"dot: expected 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return MatMul()(a, b)
+
+
+__all__ = ["add", "sub", "mul", "div", "neg", "pow", "matmul", "mm", "dot", "true_divide",
+           "divide", "multiply", "subtract", "negative"]

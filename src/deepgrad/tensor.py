@@ -1,0 +1,271 @@
+"""``Tensor``: one numpy or cupy array plus what reverse mode needs.
+
+Ops live in ``deepgrad.ops``; the methods that reach them (``x.exp()``, ``x.sum(dim=1)``)
+are attached by ``deepgrad.ops`` when it is imported.  This file holds only the data,
+the properties, the conversions and ``backward``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from deepgrad import autograd
+from deepgrad.backend import Device, as_numpy, device_of, get_array_module, is_cupy_array, to_device
+from deepgrad.dtypes import get_default_dtype, to_dtype
+
+
+class Tensor:
+    __slots__ = ("data", "grad", "requires_grad", "creator", "_generation", "_retains_grad", "name", "__weakref__")
+
+    __array_priority__ = 1000  # numpy defers to our operators: ndarray + Tensor -> Tensor
+
+    def __init__(self, data, dtype=None, requires_grad=False, device=None, name=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        if not (isinstance(data, np.ndarray) or is_cupy_array(data)):
+            arr = np.asarray(data)
+            if dtype is None and arr.dtype == np.float64 and not isinstance(data, np.generic):
+                arr = arr.astype(get_default_dtype())  # Python floats -> default float dtype
+            data = arr
+        if dtype is not None:
+            dtype = to_dtype(dtype)
+            if data.dtype != dtype:
+                data = data.astype(dtype)
+        if device is not None:
+            data = to_device(data, device)
+        self.data = data
+        self.grad = None
+        self.creator = None
+        self._generation = 0
+        self._retains_grad = False
+        self.name = name
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, array):
+        """Wrap an array the engine just computed (no checks, no copies)."""
+        t = object.__new__(cls)
+        t.data = array
+        t.grad = None
+        t.creator = None
+        t._generation = 0
+        t._retains_grad = False
+        t.name = None
+        t.requires_grad = False
+        return t
+
+    # -- properties -------------------------------------------------------------------
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    def size(self, dim=None):
+        """Number of elements (``x.size()`` is the shape as in PyTorch when called)."""
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self):
+        return int(self.data.size)
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def dim(self):
+        return self.data.ndim
+
+    @property
+    def device(self):
+        return device_of(self.data)
+
+    @property
+    def is_leaf(self):
+        return self.creator is None
+
+    @property
+    def grad_fn(self):
+        return self.creator
+
+    @property
+    def xp(self):
+        return get_array_module(self.data)
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    # -- conversions ------------------------------------------------------------------
+    def numpy(self):
+        if self.requires_grad and autograd.config.grad_enabled and self.creator is not None:
+            pass  # PyTorch refuses; we allow it since .data is never shared with the graph's math
+        return as_numpy(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return as_numpy(self.data).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        a = as_numpy(self.data)
+        if dtype is not None:
+            a = a.astype(dtype, copy=False)
+        return a
+
+    def __dlpack__(self, *args, **kwargs):
+        return self.data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self.data.__dlpack_device__()
+
+    def to(self, device=None, dtype=None):
+        """Move to ``device`` and/or cast to ``dtype`` (differentiable)."""
+        if isinstance(device, (np.dtype, type)) or (isinstance(device, str) and device not in ("cpu",) and not device.startswith("cuda")):
+            device, dtype = None, device
+        out = self
+        if dtype is not None:
+            out = out.type(dtype)
+        if device is not None and Device(device) != out.device:
+            from deepgrad.ops.device import to_device_op
+
+            out = to_device_op(out, Device(device))
+        return out
+
+    def cuda(self, device=0):
+        return self.to(f"cuda:{device}" if isinstance(device, int) else device)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def type(self, dtype):
+        from deepgrad.ops.device import cast
+
+        dtype = to_dtype(dtype)
+        return self if dtype == self.dtype else cast(self, dtype)
+
+    def float(self):
+        return self.type(np.float32)
+
+    def double(self):
+        return self.type(np.float64)
+
+    def long(self):
+        return self.type(np.int64)
+
+    def int(self):
+        return self.type(np.int32)
+
+    def bool(self):
+        return self.type(np.bool_)
+
+    def detach(self):
+        return Tensor._make(self.data)
+
+    def clone(self):
+        from deepgrad.ops.device import copy
+
+        return copy(self)
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"requires_grad: only floating point tensors can require gradients, got dtype {self.dtype}"
+            )
+        if not requires_grad and self.creator is not None:
+            raise RuntimeError("requires_grad_(False): can only be changed on leaf tensors; use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+        return self
+
+    def zero_(self):
+        self.data[...] = 0
+        return self
+
+    # -- reverse mode -----------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=False, create_graph=False, inputs=None):
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad and has no creator "
+                "(was it computed under no_grad, or from tensors without requires_grad=True?)"
+            )
+        seed = _seed_grad(self, gradient, "backward")
+        autograd.run_backward([self], [seed], retain_graph=retain_graph or create_graph, create_graph=create_graph)
+
+    # -- printing ---------------------------------------------------------------------
+    def __repr__(self):
+        body = np.array2string(as_numpy(self.data), separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype != get_default_dtype() and self.data.dtype.kind != "i":
+            extra += f", dtype={self.data.dtype}"
+        if self.device.type != "cpu":
+            extra += f", device='{self.device}'"
+        if self.creator is not None:
+            extra += f", grad_fn=<{self.creator.name}Backward>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"bool() of a tensor with {self.data.size} elements is ambiguous")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu":
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+
+def _seed_grad(t, gradient, who):
+    """The gradient that starts reverse mode at ``t``."""
+    if gradient is None:
+        if t.data.size != 1:
+            raise RuntimeError(
+                f"{who}(): grad can be implicitly created only for scalar outputs, but the output "
+                f"has shape {t.shape}; pass gradient= (a tensor of that shape)"
+            )
+        xp = get_array_module(t.data)
+        return Tensor._make(xp.ones_like(t.data))
+    g = gradient if isinstance(gradient, Tensor) else Tensor(gradient, dtype=t.dtype)
+    if g.shape != t.shape:
+        raise ValueError(f"{who}(): gradient has shape {g.shape} but the output has shape {t.shape}")
+    return g
+
+
+def as_tensor(x, dtype=None, like=None):
+    """A Tensor from ``x``; Python scalars take ``like``'s dtype and device (no float64 leaks)."""
+    if isinstance(x, Tensor):
+        return x
+    if like is not None and isinstance(x, (int, float, bool)) and not isinstance(x, np.generic):
+        ldt = like.data.dtype
+        if isinstance(x, float) and ldt.kind not in "fc":
+            dt = get_default_dtype()
+        elif isinstance(x, bool):
+            dt = ldt if ldt.kind != "b" else np.bool_
+        else:
+            dt = ldt
+        xp = get_array_module(like.data)
+        return Tensor._make(xp.asarray(x, dtype=dt))
+    if like is not None and is_cupy_array(like.data) and not is_cupy_array(x):
+        x = get_array_module(like.data).asarray(x)
+    return Tensor(x, dtype=dtype)
