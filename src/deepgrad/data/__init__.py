@@ -1,0 +1,32 @@
+"""deepgrad.data: datasets, the DataLoader, batch transforms, and downloadable data sets.
+
+    from deepgrad.data import DataLoader, TensorDataset
+    from deepgrad.data.datasets import load_mnist
+    x_train, y_train, x_test, y_test = load_mnist()
+    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=100, shuffle=True, num_workers=2)
+    for x, y in loader:  # x: uint8 Tensor (100, 28, 28), y: int64 Tensor (100,)
+        ...
+"""
+from deepgrad.data import datasets, transforms
+from deepgrad.data.dataloader import DataLoader, default_collate
+from deepgrad.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from deepgrad.data.datasets import (
+    MNIST,
+    DownloadError,
+    FashionMNIST,
+    circles,
+    data_home,
+    load_brown,
+    load_digits,
+    load_fashion_mnist,
+    load_mnist,
+    two_spirals,
+    universality,
+    universality_2d,
+    xor,
+)
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader", "default_collate",
+           "datasets", "transforms", "MNIST", "FashionMNIST", "DownloadError", "data_home", "load_mnist",
+           "load_fashion_mnist", "load_digits", "load_brown", "xor", "two_spirals", "circles", "universality",
+           "universality_2d"]

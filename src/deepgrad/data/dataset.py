@@ -1,0 +1,151 @@
+"""Datasets: anything with ``__len__`` and ``__getitem__``; optionally ``__getitems__`` for whole batches.
+
+A dataset that defines ``__getitems__(indices)`` returns a whole batch at once (one fancy
+index per array, one batch transform); the DataLoader then never loops over samples in Python.
+``TensorDataset``, ``Subset`` of such a dataset, and the MNIST datasets all do.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+
+import numpy as np
+
+from deepgrad import random as _random
+from deepgrad.backend import get_array_module
+from deepgrad.tensor import Tensor
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+
+
+class Dataset:
+    """Base class: subclasses define ``__getitem__(i)`` and ``__len__()``."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Rows of several arrays or Tensors of the same length: ``ds[i] = (a[i], b[i], ...)``.
+
+    The arrays are kept as they are (no copy); Tensors are unwrapped to their arrays and
+    ``ds[i]`` then gives Tensors back.  ``ds.__getitems__(idx)`` indexes each array once.
+    """
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset: needs at least one array or Tensor")
+        self.as_tensors = all(isinstance(t, Tensor) for t in tensors)
+        arrays = []
+        for k, t in enumerate(tensors):
+            a = t.data if isinstance(t, Tensor) else t
+            if not hasattr(a, "shape"):
+                a = np.asarray(a)
+            if a.ndim == 0:
+                raise ValueError(f"TensorDataset: argument {k} is a 0-d array; every argument needs a first "
+                                 "(sample) dimension")
+            arrays.append(a)
+        lengths = [a.shape[0] for a in arrays]
+        if len(set(lengths)) != 1:
+            raise ValueError(f"TensorDataset: all arrays need the same first dimension, got shapes "
+                             f"{[tuple(a.shape) for a in arrays]}")
+        self.arrays = tuple(arrays)
+
+    @property
+    def tensors(self):
+        return tuple(Tensor(a) for a in self.arrays)
+
+    def __len__(self):
+        return self.arrays[0].shape[0]
+
+    def __getitem__(self, index):
+        rows = tuple(a[index] for a in self.arrays)
+        return tuple(Tensor(r) for r in rows) if self.as_tensors else rows
+
+    def __getitems__(self, indices):
+        """The batch ``indices`` of every array, by one fancy index each (arrays, not Tensors)."""
+        idx = np.asarray(indices, dtype=np.intp)
+        xp = get_array_module(self.arrays[0])
+        if xp is not np:  # cupy arrays take a cupy index
+            idx = xp.asarray(idx)
+        return tuple(a[idx] for a in self.arrays)
+
+
+class Subset(Dataset):
+    """The samples ``indices`` of ``dataset``, in that order."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.intp)
+        n = len(dataset)
+        if self.indices.ndim != 1:
+            raise ValueError(f"Subset: indices must be 1-d, got shape {self.indices.shape}")
+        if self.indices.size and (self.indices.min() < -n or self.indices.max() >= n):
+            raise IndexError(f"Subset: indices span [{self.indices.min()}, {self.indices.max()}] but the "
+                             f"dataset has {n} samples")
+        if hasattr(dataset, "__getitems__"):
+            self.__getitems__ = self._getitems
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, i):
+        return self.dataset[int(self.indices[i])]
+
+    def _getitems(self, indices):
+        return self.dataset.__getitems__(self.indices[np.asarray(indices, dtype=np.intp)])
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: needs at least one dataset")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, i):
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"ConcatDataset: index {i} out of range for {n} samples")
+        k = bisect.bisect_right(self.cumulative_sizes, i)
+        start = self.cumulative_sizes[k - 1] if k else 0
+        return self.datasets[k][i - start]
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split ``dataset`` into non-overlapping random Subsets of the given ``lengths``.
+
+    ``lengths`` are counts summing to ``len(dataset)``, or fractions summing to 1 (leftover
+    samples go round-robin to the first splits, as in PyTorch).  The permutation comes from
+    deepgrad's seeded generator (or ``generator``, a numpy Generator).
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1.0):
+        counts = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(lengths) != n or any(x < 0 for x in lengths):
+        raise ValueError(f"random_split: lengths {lengths} must be non-negative and sum to the dataset's "
+                         f"{n} samples (or be fractions summing to 1)")
+    rng = generator if generator is not None else _random.generator(np)
+    perm = rng.permutation(n)
+    out, start = [], 0
+    for length in lengths:
+        out.append(Subset(dataset, perm[start:start + length]))
+        start += length
+    return out
