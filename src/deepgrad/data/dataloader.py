@@ -112,12 +112,48 @@ class DataLoader:
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _plan(self):
-        """This epoch's batches: a list of (index array, seed), drawn now from the seeded generator."""
-        n = len(self.dataset)
-        rng = _random.generator(np)
-        order = rng.permutation(n) if self.shuffle else np.arange(n)
-        epoch_seed = int(rng.integers(2**63 - 1))
-        return [(order[b * self.batch_size:(b + 1) * self.batch_size], (epoch_seed, b)) for b in range(len(self))]
+        """This epoch's batches: a list of (index array, seed), drawn now from the seeded generator.
+
+        After ``load_state_dict`` the saved epoch is replayed from the saved position instead."""
+        resume, self._resume = getattr(self, "_resume", None), None
+        if resume is not None:
+            order, epoch_seed, start = resume
+        else:
+            n = len(self.dataset)
+            rng = _random.generator(np)
+            order = rng.permutation(n) if self.shuffle else np.arange(n)
+            epoch_seed = int(rng.integers(2**63 - 1))
+            start = 0
+        self._epoch = (order, epoch_seed)
+        self._position = start
+        return [(order[b * self.batch_size:(b + 1) * self.batch_size], (epoch_seed, b))
+                for b in range(start, len(self))]
+
+    def _advance(self, batches):
+        for batch in batches:
+            self._position += 1
+            yield batch
+
+    def state_dict(self):
+        """Where the current epoch stands: its sample order, its seed and the batches already given.
+
+        With deepgrad's RNG state saved alongside, ``load_state_dict`` + a new ``iter`` continue
+        the interrupted epoch with exactly the batches (and augmentations) it would have given."""
+        epoch = getattr(self, "_epoch", None)
+        if epoch is None:
+            return {"position": 0, "order": np.zeros(0, np.int64), "epoch_seed": 0, "active": False}
+        return {"position": int(self._position), "order": np.asarray(epoch[0], dtype=np.int64),
+                "epoch_seed": int(epoch[1]), "active": self._position < len(self)}
+
+    def load_state_dict(self, state):
+        order = np.asarray(state["order"].numpy() if hasattr(state["order"], "numpy") else state["order"])
+        if not state.get("active", True):
+            self._resume = None
+            return
+        if order.shape != (len(self.dataset),):
+            raise ValueError(f"DataLoader.load_state_dict: saved order covers {order.shape[0]} samples, "
+                             f"the dataset has {len(self.dataset)}")
+        self._resume = (order.astype(np.int64), int(state["epoch_seed"]), int(state["position"]))
 
     def _fetch(self, indices, seed):
         with batch_rng(seed):
@@ -131,8 +167,8 @@ class DataLoader:
     def __iter__(self):
         plan = self._plan()  # drawn here, at the start of the epoch, in the caller's thread
         if self.num_workers == 0:
-            return (self._fetch(idx, seed) for idx, seed in plan)
-        return self._threaded(plan)
+            return self._advance(self._fetch(idx, seed) for idx, seed in plan)
+        return self._advance(self._threaded(plan))
 
     def _threaded(self, plan):
         n_batches = len(plan)
