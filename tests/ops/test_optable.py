@@ -17,10 +17,18 @@ for path in sorted(pathlib.Path(__file__).parent.glob("cases_*.py")):
 
 torch = pytest.importorskip("torch")
 
+# The table runs on the CPU always and on a GPU when CuPy sees one (compared with torch CUDA).
+DEVICES = ["cpu"] + ([pytest.param("cuda", marks=pytest.mark.gpu)] if dg.cuda.is_available() else [])
 
-def _dg_inputs(case, arrays, requires_grad=True):
-    return [dg.Tensor(a.copy(), requires_grad=requires_grad and case.grad and differentiable(case.kinds, i))
+
+def _dg_inputs(case, arrays, requires_grad=True, device="cpu"):
+    return [dg.Tensor(a.copy(), device=device,
+                      requires_grad=requires_grad and case.grad and differentiable(case.kinds, i))
             for i, a in enumerate(arrays)]
+
+
+def _torch_device(device):
+    return "cuda" if device == "cuda" and torch.cuda.is_available() else "cpu"
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.grad and c.gradcheck], ids=str)
@@ -38,11 +46,13 @@ def _rel_err(a, b):
     return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-6))
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_against_torch_float32(case):
+def test_against_torch_float32(case, device):
     arrays = make_arrays(case, np.float32)
-    xs = _dg_inputs(case, arrays)
-    ts = [torch.tensor(a.copy(), requires_grad=case.grad and differentiable(case.kinds, i))
+    xs = _dg_inputs(case, arrays, device=device)
+    tdev = _torch_device(device)
+    ts = [torch.tensor(a.copy(), device=tdev, requires_grad=case.grad and differentiable(case.kinds, i))
           for i, a in enumerate(arrays)]
     ys = as_tuple(case.dg(*xs))
     tys = as_tuple(case.torch(*ts))
@@ -50,14 +60,15 @@ def test_against_torch_float32(case):
     for y, ty in zip(ys, tys):
         if y.dtype.kind == "f":
             assert y.dtype == np.float32, f"{case.id}: output dtype {y.dtype} (float32 inputs must stay float32)"
-        err = _rel_err(y.numpy(), ty.detach().numpy())
+        assert str(y.device).split(":")[0] == device, f"{case.id}: output left {device}"
+        err = _rel_err(y.numpy(), ty.detach().cpu().numpy())
         assert err < case.rtol, f"{case.id} forward: relative error {err:.2e}"
     if not case.grad:
         return
     rng = np.random.default_rng(123)
     ws = [rng.standard_normal(ty.shape).astype(np.float32) for ty in tys]
-    loss = sum((y * dg.Tensor(w)).sum() for y, w in zip(ys, ws))
-    tloss = sum((ty * torch.tensor(w)).sum() for ty, w in zip(tys, ws))
+    loss = sum((y * dg.Tensor(w, device=device)).sum() for y, w in zip(ys, ws))
+    tloss = sum((ty * torch.tensor(w, device=tdev)).sum() for ty, w in zip(tys, ws))
     loss.backward()
     tloss.backward()
     for i, (x, t) in enumerate(zip(xs, ts)):
@@ -68,5 +79,5 @@ def test_against_torch_float32(case):
             continue
         assert x.grad is not None, f"{case.id}: no gradient for input {i}"
         assert x.grad.dtype == np.float32, f"{case.id}: grad dtype {x.grad.dtype}"
-        err = _rel_err(x.grad.numpy(), t.grad.numpy())
+        err = _rel_err(x.grad.numpy(), t.grad.cpu().numpy())
         assert err < case.rtol, f"{case.id} backward input {i}: relative error {err:.2e}"

@@ -1,0 +1,60 @@
+"""``deepgrad.cuda``: is a GPU there, how many, wait for it.  CuPy is imported only here and in
+``deepgrad.backend``, lazily, so ``import deepgrad`` never needs it."""
+from __future__ import annotations
+
+from deepgrad.backend import cupy_module
+
+
+def is_available() -> bool:
+    """True when CuPy is installed and sees at least one CUDA device."""
+    cp = cupy_module()
+    if cp is None:
+        return False
+    try:
+        return cp.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # noqa: BLE001 - no driver, no device
+        return False
+
+
+def device_count() -> int:
+    cp = cupy_module()
+    if cp is None:
+        return 0
+    try:
+        return int(cp.cuda.runtime.getDeviceCount())
+    except Exception:  # noqa: BLE001
+        return 0
+
+
+def synchronize(device=None):
+    """Wait until every kernel queued on the GPU has finished (timing needs it)."""
+    cp = cupy_module()
+    if cp is None:
+        return
+    if device is None:
+        cp.cuda.get_current_stream().synchronize()
+        cp.cuda.Device().synchronize()
+    else:
+        from deepgrad.backend import Device
+
+        with cp.cuda.Device(Device(device).index or 0):
+            cp.cuda.Device().synchronize()
+
+
+def max_memory_allocated() -> int:
+    """Peak bytes held by CuPy's memory pool since the last reset (0 without a GPU)."""
+    from deepgrad.backend import cupy_module as _cm
+
+    cp = _cm()
+    if cp is None:
+        return 0
+    return int(cp.get_default_memory_pool().total_bytes())
+
+
+def empty_cache():
+    cp = cupy_module()
+    if cp is not None:
+        cp.get_default_memory_pool().free_all_blocks()
+
+
+__all__ = ["is_available", "device_count", "synchronize", "max_memory_allocated", "empty_cache"]
