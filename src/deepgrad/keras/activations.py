@@ -1,0 +1,127 @@
+"""Keras activation names mapped onto deepgrad.nn.functional (no second implementation).
+
+``get('relu')`` returns the function; ``Dense(10, activation='softmax')`` uses it.  Softmax
+and log-softmax act on the last axis, as in Keras.
+"""
+from __future__ import annotations
+
+from deepgrad.keras.object_registry import get_custom_object
+from deepgrad.nn import functional as F
+
+
+def linear(x):
+    """Identity (Keras's ``activation=None``)."""
+    return x
+
+
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """max(x, 0); with Keras's optional ``negative_slope``, ``max_value`` and ``threshold``."""
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return F.relu(x)
+    if threshold != 0.0:
+        raise NotImplementedError("relu: threshold != 0 is not supported")
+    y = F.leaky_relu(x, negative_slope) if negative_slope else F.relu(x)
+    if max_value is not None:
+        y = y.clamp(max=float(max_value))
+    return y
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x)."""
+    return F.sigmoid(x)
+
+
+def tanh(x):
+    return F.tanh(x)
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along ``axis`` (the last one by default)."""
+    return F.softmax(x, dim=axis)
+
+
+def log_softmax(x, axis=-1):
+    return F.log_softmax(x, dim=axis)
+
+
+def elu(x, alpha=1.0):
+    return F.elu(x, alpha)
+
+
+def selu(x):
+    return F.selu(x)
+
+
+def gelu(x, approximate=False):
+    """Keras's default is the exact (erf) GELU."""
+    return F.gelu(x, approximate="tanh" if approximate else "none")
+
+
+def silu(x):
+    """x * sigmoid(x), also called swish."""
+    return F.silu(x)
+
+
+swish = silu
+
+
+def softplus(x):
+    return F.softplus(x)
+
+
+def softsign(x):
+    return F.softsign(x)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """Keras's ``activations.leaky_relu`` default slope is 0.2 (the LeakyReLU layer's is 0.3)."""
+    return F.leaky_relu(x, negative_slope)
+
+
+def relu6(x):
+    return F.relu6(x)
+
+
+def hard_sigmoid(x):
+    """relu6(x + 3) / 6, as Keras 3 and PyTorch define it."""
+    return F.relu6(x + 3.0) * (1.0 / 6.0)
+
+
+def exponential(x):
+    return x.exp()
+
+
+def mish(x):
+    """x * tanh(softplus(x))."""
+    return x * F.tanh(F.softplus(x))
+
+
+_ACTIVATIONS = {fn.__name__: fn for fn in (linear, relu, sigmoid, tanh, softmax, log_softmax, elu, selu, gelu,
+                                             silu, softplus, softsign, leaky_relu, relu6, hard_sigmoid,
+                                             exponential, mish)}
+_ACTIVATIONS["swish"] = silu
+
+
+def get(identifier):
+    """The activation function for a name, a function, or None (identity)."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        fn = _ACTIVATIONS.get(identifier.lower()) or get_custom_object(identifier)
+        if fn is None:
+            raise ValueError(f"Unknown activation {identifier!r}; known: {sorted(_ACTIVATIONS)}")
+        return fn
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"activation: expected a name or a function, got {type(identifier).__name__}")
+
+
+def serialize(fn) -> str:
+    """The name ``get`` maps back to ``fn`` (a custom function is saved by its ``__name__``)."""
+    for name, f in _ACTIVATIONS.items():
+        if f is fn:
+            return name
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+__all__ = sorted(_ACTIVATIONS) + ["get", "serialize"]

@@ -1,0 +1,75 @@
+"""``ProgbarLogger``: a progress bar per epoch with loss, metrics and ETA (tqdm when installed).
+
+``verbose=1`` draws a bar that updates as batches finish; ``verbose=2`` prints one line per
+epoch.  Without tqdm, verbose=1 prints a plain text line at the end of each epoch (and a few
+in between for long epochs).
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from deepgrad.keras.callbacks.callback import Callback
+
+try:  # optional dependency: pip install 'deepgrad[progress]'
+    from tqdm.auto import tqdm as _tqdm
+except ImportError:  # pragma: no cover - depends on the environment
+    _tqdm = None
+
+
+def format_logs(logs):
+    return " - ".join(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}" for k, v in (logs or {}).items())
+
+
+class ProgbarLogger(Callback):
+    def __init__(self, verbose=1, file=None, use_tqdm=None):
+        super().__init__()
+        self.verbose = verbose
+        self.file = file
+        self.use_tqdm = (_tqdm is not None) if use_tqdm is None else bool(use_tqdm and _tqdm is not None)
+        self._bar = None
+
+    def _out(self):
+        return self.file or sys.stdout
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs = self.params.get("epochs", 1)
+        self.steps = self.params.get("steps")
+        self._start = time.perf_counter()
+        self._last_print = self._start
+        self._seen = 0
+        if self.verbose == 1 and self.use_tqdm:
+            self._bar = _tqdm(total=self.steps, desc=f"Epoch {epoch + 1}/{self.epochs}", unit="batch",
+                              file=self._out(), leave=True, dynamic_ncols=True)
+        elif self.verbose:
+            print(f"Epoch {epoch + 1}/{self.epochs}", file=self._out(), flush=True)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._seen = batch + 1
+        if self._bar is not None:
+            self._bar.update(1)
+            if self._bar.n == 1 or time.perf_counter() - self._last_print > 0.2:
+                self._last_print = time.perf_counter()
+                self._bar.set_postfix({k: f"{v:.4f}" for k, v in (logs or {}).items()}, refresh=False)
+        elif self.verbose == 1 and time.perf_counter() - self._last_print > 10.0:
+            self._last_print = time.perf_counter()
+            print(f"{self._seen}/{self.steps} - {format_logs(logs)}", file=self._out(), flush=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        elapsed = time.perf_counter() - self._start
+        if self._bar is not None:
+            self._bar.set_postfix({k: f"{v:.4f}" for k, v in (logs or {}).items()}, refresh=True)
+            self._bar.close()
+            self._bar = None
+        elif self.verbose:
+            per_step = elapsed / max(self._seen, 1) * 1000
+            print(f"{self._seen}/{self.steps} - {elapsed:.1f}s {per_step:.0f}ms/step - {format_logs(logs)}",
+                  file=self._out(), flush=True)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+__all__ = ["ProgbarLogger"]

@@ -1,0 +1,51 @@
+"""Shared by Conv2D and the pooling layers: argument normalisation, Keras's 'same' padding, sizes."""
+from __future__ import annotations
+
+import math
+
+
+def pair(value, name, layer):
+    if isinstance(value, int):
+        return (value, value)
+    value = tuple(int(v) for v in value)
+    if len(value) != 2:
+        raise ValueError(f"{layer}: {name} must be an int or a pair, got {value!r}")
+    return value
+
+
+def check_padding(padding, layer):
+    padding = str(padding).lower()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"{layer}: padding must be 'valid' or 'same', got {padding!r}")
+    return padding
+
+
+def check_data_format(data_format, layer):
+    data_format = data_format or "channels_last"
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"{layer}: data_format must be 'channels_last' or 'channels_first', got {data_format!r}")
+    return data_format
+
+
+def same_pads(size, kernel, stride, dilation=1):
+    """TensorFlow/Keras 'same': output ceil(size/stride), the odd pixel of padding at the end."""
+    span = dilation * (kernel - 1) + 1
+    total = max((math.ceil(size / stride) - 1) * stride + span - size, 0)
+    return total // 2, total - total // 2
+
+
+def out_size(size, kernel, stride, padding, dilation=1):
+    if size is None:
+        return None
+    if padding == "same":
+        return math.ceil(size / stride)
+    return (size - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def to_nchw(x):
+    """(N, H, W, C) -> (N, C, H, W) (a view: the copy happens in the op that reads it)."""
+    return x.permute(0, 3, 1, 2)
+
+
+def to_nhwc(x):
+    return x.permute(0, 2, 3, 1)

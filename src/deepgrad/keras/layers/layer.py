@@ -1,0 +1,260 @@
+"""``Layer``: the base of every Keras layer, a thin shell around deepgrad.nn modules and ops.
+
+A Keras layer is created without knowing its input size (``Dense(500)``) and builds itself
+the first time it sees an input shape (``build(input_shape)``), creating the deepgrad.nn
+modules that hold its parameters.  ``call(x, training)`` runs those modules / ops on
+deepgrad Tensors; called on ``KerasTensor``s (the functional API) it records the call
+instead and returns a KerasTensor of the output shape.
+
+Weights are kept in PyTorch layout inside the modules (``Linear.weight`` is (out, in)) and
+shown in Keras layout by ``get_weights``/``set_weights`` (a Dense kernel is (in, out), a
+Conv2D kernel (kh, kw, in, out)).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from deepgrad.backend import as_numpy, get_array_module
+from deepgrad.keras import backend
+from deepgrad.keras.layers.keras_tensor import KerasTensor, is_symbolic
+from deepgrad.tensor import Tensor
+
+# How a weight's Keras layout maps onto the module's tensor: name -> (to_keras, from_keras) axes.
+_LAYOUTS = {
+    None: (None, None),
+    "dense": ((1, 0), (1, 0)),  # Linear.weight (out, in) <-> kernel (in, out)
+    "conv2d": ((2, 3, 1, 0), (3, 2, 0, 1)),  # Conv2d.weight (out, in, kh, kw) <-> kernel (kh, kw, in, out)
+}
+
+
+def _shape_tuple(shape):
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def to_tensor(x, dtype=np.float32):
+    """A deepgrad Tensor from an array or Tensor (numbers become ``dtype``; None keeps integers)."""
+    if isinstance(x, Tensor):
+        return x
+    a = x if hasattr(x, "dtype") and hasattr(x, "shape") else np.asarray(x)
+    if dtype is None:
+        if a.dtype.kind == "f" and a.dtype != np.float32:
+            a = a.astype(np.float32)
+    elif a.dtype.kind in "fiub" and a.dtype != dtype:
+        a = a.astype(dtype)
+    return Tensor._make(a)
+
+
+class Layer:
+    """Base class: ``build(input_shape)``, ``call(x, training)``, ``compute_output_shape``.
+
+    Keyword arguments every layer takes: ``name``, ``trainable``, ``dtype`` and, for the
+    first layer of a Sequential model, ``input_shape=(784,)`` or ``input_dim=784``.
+    """
+
+    input_dtype = np.float32  # what inputs are cast to (None: integer inputs stay integers)
+
+    def __init__(self, *, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None,
+                 batch_input_shape=None, batch_size=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
+        self.name = name or backend.unique_name(backend.snake_case(type(self).__name__))
+        self.trainable = bool(trainable)
+        self.dtype = dtype or backend.floatx()
+        self.built = False
+        self._weights = []  # (name, getter, layout, trainable)
+        self.input_shape = None  # with the batch dim (None), set when built
+        self.output_shape = None
+        self._batch_input_shape = None
+        if batch_input_shape is not None:
+            self._batch_input_shape = _shape_tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size,) + _shape_tuple(input_shape)
+        elif input_dim is not None:
+            self._batch_input_shape = (batch_size, int(input_dim))
+
+    # -- to override -------------------------------------------------------------------------
+    def build(self, input_shape):
+        """Create the parameters for ``input_shape`` (batch dim included, may be None)."""
+        self.built = True
+
+    def call(self, x, training=False):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.call is not implemented")
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        """Constructor arguments as JSON-safe values (``from_config`` rebuilds the layer)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # -- building and calling -----------------------------------------------------------------
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            shape = input_shape if _is_shape_list(input_shape) else _shape_tuple(input_shape)
+            self._check_input_shape(shape)
+            self.build(shape)
+            self.built = True
+            self.input_shape = shape
+            self.output_shape = self.compute_output_shape(shape)
+
+    def _check_input_shape(self, shape):
+        expected = self._batch_input_shape
+        if expected is None or _is_shape_list(shape):
+            return
+        if len(expected) != len(shape) or any(e is not None and s is not None and e != s
+                                               for e, s in zip(expected[1:], shape[1:])):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': expected input shape {expected}, got {tuple(shape)}"
+            )
+
+    def __call__(self, inputs, training=None, **kwargs):
+        if is_symbolic(inputs):
+            return self._call_symbolic(inputs, **kwargs)
+        if isinstance(inputs, (list, tuple)):
+            inputs = [to_tensor(x, self.input_dtype) for x in inputs]
+            shape = [(None,) + tuple(x.shape[1:]) for x in inputs]
+        else:
+            inputs = to_tensor(inputs, self.input_dtype)
+            shape = (None,) + tuple(inputs.shape[1:])
+        self._maybe_build(shape)
+        return self.call(inputs, training=bool(training), **kwargs)
+
+    def _call_symbolic(self, inputs, **kwargs):
+        if isinstance(inputs, KerasTensor):
+            shape = inputs.shape
+            parents = (inputs,)
+        else:
+            shape = [t.shape for t in inputs]
+            parents = tuple(inputs)
+        self._maybe_build(shape)
+        out_shape = self.compute_output_shape(shape)
+        out = KerasTensor(out_shape, layer=self, inputs=parents, name=self.name)
+        out.list_call = not isinstance(inputs, KerasTensor)
+        return out
+
+    def call_with_logits(self, x, training=False):
+        """``(output, logits)``: the output and, for a layer ending in softmax/sigmoid, its input.
+
+        The model uses the logits to compute cross entropy fused with the softmax (same value,
+        stabler and faster).  Layers without such an activation return ``(output, None)``.
+        """
+        return self.call(x, training=training), None
+
+    def output_activation(self):
+        """Name of the activation this layer ends with ('softmax', 'sigmoid', ...) or None."""
+        return None
+
+    # -- weights ------------------------------------------------------------------------------
+    def _add_weight(self, name, getter, layout=None, trainable=True):
+        """Register a weight: ``getter()`` returns the deepgrad tensor that holds it."""
+        self._weights.append((name, getter, layout, trainable))
+
+    def _weight_entries(self):
+        return list(self._weights)
+
+    @property
+    def weights(self):
+        """The deepgrad tensors holding this layer's weights (trainable first, as in Keras)."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return [g() for _, g, _, t in self._weight_entries() if t]
+
+    @property
+    def non_trainable_weights(self):
+        entries = self._weight_entries()
+        if not self.trainable:
+            return [g() for _, g, _, _ in entries]
+        return [g() for _, g, _, t in entries if not t]
+
+    def _ordered_entries(self):
+        entries = self._weight_entries()
+        if not self.trainable:
+            return entries
+        return [e for e in entries if e[3]] + [e for e in entries if not e[3]]
+
+    def weight_names(self):
+        return [f"{self.name}/{n}" for n, _, _, _ in self._ordered_entries()]
+
+    def get_weights(self):
+        """The weights as numpy arrays in Keras layout (Dense kernel (in, out))."""
+        out = []
+        for _, getter, layout, _ in self._ordered_entries():
+            a = as_numpy(getter().data)
+            to_keras = _LAYOUTS[layout][0]
+            out.append(np.ascontiguousarray(a.transpose(to_keras) if to_keras else a).copy())
+        return out
+
+    def set_weights(self, weights):
+        """Set the weights from numpy arrays in Keras layout (the order of ``get_weights``)."""
+        entries = self._ordered_entries()
+        weights = list(weights)
+        if len(weights) != len(entries):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}'.set_weights: expected {len(entries)} arrays "
+                f"({', '.join(n for n, _, _, _ in entries)}), got {len(weights)}"
+            )
+        for (wname, getter, layout, _), w in zip(entries, weights):
+            t = getter()
+            w = as_numpy(getattr(w, "data", w)) if isinstance(w, Tensor) else np.asarray(w)
+            from_keras = _LAYOUTS[layout][1]
+            keras_shape = tuple(t.shape[i] for i in _LAYOUTS[layout][0]) if from_keras else tuple(t.shape)
+            if tuple(w.shape) != keras_shape:
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}'.set_weights: weight '{wname}' expects shape "
+                    f"{keras_shape}, got {tuple(w.shape)}"
+                )
+            if from_keras:
+                w = w.transpose(from_keras)
+            xp = get_array_module(t.data)
+            t.data[...] = xp.asarray(w, dtype=t.data.dtype)
+
+    def to(self, device):
+        """Move this layer's modules and tensors to ``device`` ('cpu', 'cuda', 'cuda:0') in place."""
+        from deepgrad.backend import Device, to_device
+        from deepgrad.nn.module import Module
+
+        dev = Device(device)
+        for value in list(vars(self).values()):
+            if isinstance(value, Module):
+                value.to(dev)
+            elif isinstance(value, Tensor):
+                value.data = to_device(value.data, dev)
+                if value.grad is not None:
+                    value.grad.data = to_device(value.grad.data, dev)
+        return self
+
+    def count_params(self):
+        return int(sum(int(np.prod(g().shape)) for _, g, _, _ in self._weight_entries()))
+
+    @property
+    def losses(self):
+        """Regularization penalties of this layer (Tensors), added to the training loss."""
+        return []
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_shape_list(shape):
+    return isinstance(shape, list) and shape and isinstance(shape[0], (tuple, list))
+
+
+def init_param(tensor, initializer, keras_shape, layout=None):
+    """Fill a module's tensor in place with ``initializer(keras_shape)`` (drawn in Keras layout)."""
+    arr = initializer(tuple(keras_shape), dtype=tensor.data.dtype)
+    from_keras = _LAYOUTS[layout][1]
+    if from_keras:
+        arr = arr.transpose(from_keras)
+    xp = get_array_module(tensor.data)
+    tensor.data[...] = xp.asarray(arr, dtype=tensor.data.dtype)

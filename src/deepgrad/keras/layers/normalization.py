@@ -1,0 +1,129 @@
+"""``BatchNormalization`` (Keras defaults momentum=0.99, epsilon=1e-3) and ``LayerNormalization``.
+
+Channels-last batch norm over ``nn.BatchNorm1d``: an input (N, ..., C) is viewed as
+(N*..., C) — the statistics per channel over every other axis are the same, and the view
+costs nothing (no transposes).  Keras's momentum m (moving = m*moving + (1-m)*batch) is
+PyTorch's 1-m.  One difference remains: the moving variance is updated with the unbiased
+batch variance (PyTorch) where Keras uses the biased one (a factor n/(n-1), n values per channel).
+"""
+from __future__ import annotations
+
+from deepgrad import nn
+from deepgrad.keras import initializers, regularizers
+from deepgrad.keras.layers.layer import Layer, init_param
+from deepgrad.nn import functional as F
+
+
+class BatchNormalization(Layer):
+    """Normalize with batch statistics in training, moving statistics in inference."""
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if beta_constraint is not None or gamma_constraint is not None:
+            raise NotImplementedError("BatchNormalization: constraints are not supported")
+        self.axis = int(axis)
+        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+    def build(self, input_shape):
+        channels = input_shape[self.axis]
+        if channels is None:
+            raise ValueError(f"BatchNormalization '{self.name}': axis {self.axis} of {input_shape} must be known")
+        self._axis = self.axis % len(input_shape)
+        self.bn = nn.BatchNorm1d(channels, eps=self.epsilon, momentum=1.0 - self.momentum)
+        c = (channels,)
+        if self.scale:
+            init_param(self.bn.weight, self.gamma_initializer, c)
+            self._add_weight("gamma", lambda: self.bn.weight)
+        else:
+            self.bn.weight.requires_grad_(False)
+        if self.center:
+            init_param(self.bn.bias, self.beta_initializer, c)
+            self._add_weight("beta", lambda: self.bn.bias)
+        else:
+            self.bn.bias.requires_grad_(False)
+        init_param(self.bn.running_mean, self.moving_mean_initializer, c)
+        init_param(self.bn.running_var, self.moving_variance_initializer, c)
+        self._add_weight("moving_mean", lambda: self.bn.running_mean, trainable=False)
+        self._add_weight("moving_variance", lambda: self.bn.running_var, trainable=False)
+
+    def call(self, x, training=False):
+        self.bn.training = bool(training) and self.trainable
+        last = self._axis == x.ndim - 1
+        if not last:
+            x = F.movedim(x, self._axis, -1)
+        shape = x.shape
+        y = self.bn(x.reshape(-1, shape[-1]) if x.ndim != 2 else x)
+        if x.ndim != 2:
+            y = y.reshape(shape)
+        if not last:
+            y = F.movedim(y, -1, self._axis)
+        return y
+
+    @property
+    def losses(self):
+        if not self.built:
+            return []
+        out = []
+        if self.gamma_regularizer is not None and self.scale:
+            out.append(self.gamma_regularizer(self.bn.weight))
+        if self.beta_regularizer is not None and self.center:
+            out.append(self.beta_regularizer(self.bn.bias))
+        return out
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+                "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer)}
+
+
+class LayerNormalization(Layer):
+    """Normalize each sample over the last axis (Keras default epsilon=1e-3), over ``nn.LayerNorm``."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", **kwargs):
+        super().__init__(**kwargs)
+        if axis not in (-1,):
+            raise NotImplementedError("LayerNormalization: only axis=-1 is supported")
+        self.axis, self.epsilon, self.center, self.scale = axis, float(epsilon), bool(center), bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+
+    def build(self, input_shape):
+        c = input_shape[-1]
+        self.ln = nn.LayerNorm(c, eps=self.epsilon)
+        if self.scale:
+            init_param(self.ln.weight, self.gamma_initializer, (c,))
+            self._add_weight("gamma", lambda: self.ln.weight)
+        else:
+            self.ln.weight.requires_grad_(False)
+        if self.center:
+            init_param(self.ln.bias, self.beta_initializer, (c,))
+            self._add_weight("beta", lambda: self.ln.bias)
+        else:
+            self.ln.bias.requires_grad_(False)
+
+    def call(self, x, training=False):
+        return self.ln(x)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+                "scale": self.scale, "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer)}
+
+
+__all__ = ["BatchNormalization", "LayerNormalization"]

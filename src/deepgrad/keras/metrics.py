@@ -1,0 +1,297 @@
+"""Keras metrics: stateful objects averaged over an epoch (``update_state``, ``result``, ``reset_state``).
+
+Metrics only read values (no gradients), so they work on the raw arrays with ``xp``
+(numpy or cupy) and keep running sums; ``result()`` is a Python float.
+
+``'accuracy'`` is resolved as Keras does, from the shapes of the targets and predictions:
+binary accuracy for one output column, sparse categorical accuracy for integer labels,
+categorical accuracy for one-hot targets.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from deepgrad.backend import get_array_module
+from deepgrad.keras.object_registry import get_custom_object
+from deepgrad.tensor import Tensor
+
+
+def _arr(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _asarrays(y_true, y_pred):
+    y_pred = _arr(y_pred)
+    xp = get_array_module(y_pred)
+    y_true = xp.asarray(_arr(y_true))
+    return xp, y_true, y_pred
+
+
+# -- per-sample metric functions ----------------------------------------------------------------------
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """1 where (y_pred > threshold) equals y_true, averaged over the last axis."""
+    xp, y_true, y_pred = _asarrays(y_true, y_pred)
+    if y_true.ndim == y_pred.ndim - 1:
+        y_true = y_true.reshape(y_pred.shape)
+    return ((y_pred > threshold) == (y_true > 0.5)).astype(np.float32).mean(axis=-1)
+
+
+def categorical_accuracy(y_true, y_pred):
+    """1 where argmax(y_pred) equals argmax(y_true) (one-hot targets)."""
+    xp, y_true, y_pred = _asarrays(y_true, y_pred)
+    return (xp.argmax(y_pred, axis=-1) == xp.argmax(y_true, axis=-1)).astype(np.float32)
+
+
+def sparse_categorical_accuracy(y_true, y_pred):
+    """1 where argmax(y_pred) equals the integer label."""
+    xp, y_true, y_pred = _asarrays(y_true, y_pred)
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true.reshape(y_true.shape[:-1])
+    return (xp.argmax(y_pred, axis=-1) == y_true.astype(np.int64)).astype(np.float32)
+
+
+def _in_top_k(xp, y_pred, labels, k):
+    k = min(k, y_pred.shape[-1])
+    target = xp.take_along_axis(y_pred, labels.reshape(labels.shape + (1,)).astype(np.int64), axis=-1)
+    higher = (y_pred > target).sum(axis=-1)  # the label is in the top k when fewer than k beat it
+    return (higher < k).astype(np.float32)
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1 where the true class (argmax of the one-hot target) is among the k largest predictions."""
+    xp, y_true, y_pred = _asarrays(y_true, y_pred)
+    return _in_top_k(xp, y_pred, xp.argmax(y_true, axis=-1), k)
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1 where the integer label is among the k largest predictions."""
+    xp, y_true, y_pred = _asarrays(y_true, y_pred)
+    if y_true.ndim == y_pred.ndim and y_true.shape[-1] == 1:
+        y_true = y_true.reshape(y_true.shape[:-1])
+    return _in_top_k(xp, y_pred, y_true, k)
+
+
+# -- stateful metrics ---------------------------------------------------------------------------------------
+class Metric:
+    """Base: ``update_state(y_true, y_pred, sample_weight=None)``, ``result()``, ``reset_state()``."""
+
+    def __init__(self, name=None, dtype=None):
+        self.name = name or type(self).__name__.lower()
+        self.reset_state()
+
+    def reset_state(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def update_state(self, y_true, y_pred, sample_weight=None):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def result(self) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        self.update_state(y_true, y_pred, sample_weight)
+        return self.result()
+
+    def get_config(self):
+        return {"name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class Mean(Metric):
+    """Weighted mean of the values given to ``update_state(values, sample_weight)``."""
+
+    def reset_state(self):
+        self.total = 0.0
+        self.count = 0.0
+
+    def update_state(self, values, sample_weight=None):
+        v = _arr(values)
+        if isinstance(v, (int, float)):
+            w = 1.0 if sample_weight is None else float(sample_weight)
+            self.total += float(v) * w
+            self.count += w
+            return
+        xp = get_array_module(v)
+        if sample_weight is None:
+            self.total += float(v.sum())
+            self.count += float(v.size)
+        else:
+            w = xp.asarray(_arr(sample_weight), dtype=v.dtype)
+            w = xp.broadcast_to(w.reshape(w.shape + (1,) * (v.ndim - w.ndim)), v.shape)
+            self.total += float((v * w).sum())
+            self.count += float(w.sum())
+
+    def result(self):
+        return self.total / self.count if self.count else 0.0
+
+
+class MeanMetricWrapper(Mean):
+    """The mean of a per-sample function ``fn(y_true, y_pred)`` over everything seen."""
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        self._fn = fn
+        self._fn_kwargs = kwargs
+        super().__init__(name=name or getattr(fn, "__name__", "metric"), dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        values = self._fn(y_true, y_pred, **self._fn_kwargs)
+        if isinstance(values, Tensor):
+            values = values.data
+        super().update_state(values, sample_weight)
+
+    def get_config(self):
+        return {"name": self.name, **self._fn_kwargs}
+
+
+def _mean_wrapper(cls_name, fn, default_name, **defaults):
+    def __init__(self, name=default_name, dtype=None, **kwargs):
+        MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype, **{**defaults, **kwargs})
+
+    return type(cls_name, (MeanMetricWrapper,), {"__init__": __init__,
+                                                 "__doc__": f"Mean over all samples of ``{fn.__name__}``."})
+
+
+BinaryAccuracy = _mean_wrapper("BinaryAccuracy", binary_accuracy, "binary_accuracy", threshold=0.5)
+CategoricalAccuracy = _mean_wrapper("CategoricalAccuracy", categorical_accuracy, "categorical_accuracy")
+SparseCategoricalAccuracy = _mean_wrapper("SparseCategoricalAccuracy", sparse_categorical_accuracy,
+                                          "sparse_categorical_accuracy")
+TopKCategoricalAccuracy = _mean_wrapper("TopKCategoricalAccuracy", top_k_categorical_accuracy,
+                                        "top_k_categorical_accuracy", k=5)
+SparseTopKCategoricalAccuracy = _mean_wrapper("SparseTopKCategoricalAccuracy", sparse_top_k_categorical_accuracy,
+                                              "sparse_top_k_categorical_accuracy", k=5)
+
+
+class _Confusion(Metric):
+    """Counts for Precision/Recall: predictions above ``thresholds`` are positive."""
+
+    def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
+        self.thresholds = 0.5 if thresholds is None else float(thresholds)
+        if top_k is not None:
+            raise NotImplementedError(f"{type(self).__name__}: top_k is not supported")
+        self.class_id = class_id
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self):
+        self.tp = self.fp = self.fn = 0.0
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        xp, y_true, y_pred = _asarrays(y_true, y_pred)
+        if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+            y_true = y_true.reshape(y_pred.shape)
+        if self.class_id is not None:
+            y_true, y_pred = y_true[..., self.class_id], y_pred[..., self.class_id]
+        pred = y_pred > self.thresholds
+        true = y_true > 0.5
+        w = 1.0
+        if sample_weight is not None:
+            w = xp.asarray(_arr(sample_weight), dtype=np.float32)
+            w = w.reshape(w.shape + (1,) * (pred.ndim - w.ndim))
+        self.tp += float((w * (pred & true)).sum())
+        self.fp += float((w * (pred & ~true)).sum())
+        self.fn += float((w * (~pred & true)).sum())
+
+    def get_config(self):
+        return {"name": self.name, "thresholds": self.thresholds, "class_id": self.class_id}
+
+
+class Precision(_Confusion):
+    """tp / (tp + fp), every output treated as a binary prediction (as Keras does)."""
+
+    def result(self):
+        d = self.tp + self.fp
+        return self.tp / d if d else 0.0
+
+
+class Recall(_Confusion):
+    """tp / (tp + fn)."""
+
+    def result(self):
+        d = self.tp + self.fn
+        return self.tp / d if d else 0.0
+
+
+_CLASSES = {c.__name__: c for c in (Mean, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+                                    TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, Precision, Recall)}
+_BY_NAME = {"binary_accuracy": BinaryAccuracy, "categorical_accuracy": CategoricalAccuracy,
+            "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+            "top_k_categorical_accuracy": TopKCategoricalAccuracy,
+            "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+            "precision": Precision, "recall": Recall}
+_BY_FUNCTION = {binary_accuracy: BinaryAccuracy, categorical_accuracy: CategoricalAccuracy,
+                sparse_categorical_accuracy: SparseCategoricalAccuracy,
+                top_k_categorical_accuracy: TopKCategoricalAccuracy,
+                sparse_top_k_categorical_accuracy: SparseTopKCategoricalAccuracy}
+
+
+def resolve_accuracy(name, y_true_shape, y_pred_shape, y_true_is_int=False):
+    """The accuracy Keras picks for ``'accuracy'``/``'acc'`` given the target and output shapes."""
+    if y_pred_shape[-1] == 1:
+        cls = BinaryAccuracy
+    elif len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1 and y_pred_shape[-1] > 1):
+        cls = SparseCategoricalAccuracy
+    else:
+        cls = CategoricalAccuracy
+    return cls(name=name)
+
+
+def get(identifier, y_true_shape=None, y_pred_shape=None):
+    """A Metric from a name, a function, a Metric or a config dict.
+
+    ``'accuracy'`` needs the shapes (see ``resolve_accuracy``); loss names ('mse', 'mae', ...)
+    give the mean of that loss.
+    """
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, str):
+        if identifier in ("accuracy", "acc"):
+            if y_true_shape is None:
+                raise ValueError("metrics.get('accuracy') needs the target and output shapes to pick the accuracy")
+            return resolve_accuracy(identifier, y_true_shape, y_pred_shape)
+        cls = _BY_NAME.get(identifier) or _CLASSES.get(identifier)
+        if cls is not None:
+            return cls(name=identifier) if identifier in _BY_NAME else cls()
+        from deepgrad.keras import losses  # a loss used as a metric ('mse', 'mae', ...)
+
+        try:
+            loss = losses.get(identifier)
+        except ValueError:
+            loss = None
+        if loss is not None:
+            return _LossMetric(loss, identifier)
+        obj = get_custom_object(identifier)
+        if obj is None:
+            raise ValueError(f"Unknown metric {identifier!r}; known: {sorted(_BY_NAME)} and the loss names")
+        return get(obj() if isinstance(obj, type) else obj)
+    if isinstance(identifier, dict):
+        cls = _CLASSES.get(identifier.get("class_name"))
+        if cls is None:
+            raise ValueError(f"Unknown metric class {identifier.get('class_name')!r}; known: {sorted(_CLASSES)}")
+        return cls.from_config(identifier.get("config", {}))
+    if identifier in _BY_FUNCTION:
+        return _BY_FUNCTION[identifier]()
+    if callable(identifier):
+        return MeanMetricWrapper(identifier)
+    raise TypeError(f"metric: expected a name, a function or a Metric, got {type(identifier).__name__}")
+
+
+class _LossMetric(MeanMetricWrapper):
+    """The per-sample values of a loss, averaged (``metrics=['mae']``)."""
+
+    def __init__(self, loss, name):
+        super().__init__(loss.call, name=name)
+
+
+def serialize(metric):
+    if isinstance(metric, str):
+        return metric
+    if type(metric) in _CLASSES.values():
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    return getattr(metric, "name", getattr(metric, "__name__", str(metric)))
+
+
+__all__ = ["Metric", "Mean", "MeanMetricWrapper", *_CLASSES, "binary_accuracy", "categorical_accuracy",
+           "sparse_categorical_accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+           "get", "serialize", "resolve_accuracy"]

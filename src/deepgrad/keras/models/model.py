@@ -1,0 +1,344 @@
+"""``Model``: a graph of layers that trains (the functional API, and the base of ``Sequential``).
+
+Functional API::
+
+    inputs = Input(shape=(784,))
+    x = Dense(64, activation='relu')(inputs)
+    outputs = Dense(10, activation='softmax')(x)
+    model = Model(inputs, outputs)
+
+Calling layers on ``KerasTensor``s recorded the graph; ``Model`` walks it back from the
+outputs, sorts the layer calls topologically, and runs them in that order on real tensors.
+Subclassing also works: define layers in ``__init__`` and ``call(self, x, training=False)``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from deepgrad.keras import backend
+from deepgrad.keras.layers.input_layer import InputLayer
+from deepgrad.keras.layers.keras_tensor import KerasTensor
+from deepgrad.keras.layers.layer import Layer
+from deepgrad.keras.models.training import TrainingMixin
+
+
+class Model(TrainingMixin, Layer):
+    """``Model(inputs, outputs)`` for the functional API, or subclass it and define ``call``."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        if inputs is not None and name is None:
+            name = backend.unique_name("functional")
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self.stop_training = False
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.history = None
+        self._metric_ids = []
+        self._metric_objs = None
+        self._graph = None
+        self._device = None
+        if inputs is not None:
+            if outputs is None:
+                raise ValueError("Model: pass both inputs and outputs")
+            self._init_graph(inputs, outputs)
+
+    # -- the functional graph ------------------------------------------------------------------------
+    def _init_graph(self, inputs, outputs):
+        self._single_input = isinstance(inputs, KerasTensor)
+        self._single_output = isinstance(outputs, KerasTensor)
+        ins = [inputs] if self._single_input else list(inputs)
+        outs = [outputs] if self._single_output else list(outputs)
+        for t in ins + outs:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(f"Model: inputs and outputs must be KerasTensors (from Input and layer calls), "
+                                f"got {type(t).__name__}")
+        for t in ins:
+            if not isinstance(t.layer, InputLayer):
+                raise ValueError(f"Model: input {t} does not come from Input(...)")
+        order, seen = [], set()
+
+        def visit(t, stack):  # depth first, inputs before the calls that use them
+            if id(t) in seen:
+                return
+            if id(t) in stack:
+                raise ValueError("Model: the layer graph has a cycle")
+            stack.add(id(t))
+            for p in t.inputs:
+                visit(p, stack)
+            stack.discard(id(t))
+            seen.add(id(t))
+            order.append(t)
+
+        for t in outs:
+            visit(t, set())
+        in_ids = {id(t) for t in ins}
+        for t in order:
+            if isinstance(t.layer, InputLayer) and id(t) not in in_ids:
+                raise ValueError(f"Model: output depends on input {t.name!r}, which is not in the model's inputs")
+        self._graph = {"inputs": ins, "outputs": outs, "nodes": [t for t in order if id(t) not in in_ids]}
+        layers, lseen = [], set()
+        for t in ins + self._graph["nodes"]:
+            if id(t.layer) not in lseen:
+                lseen.add(id(t.layer))
+                layers.append(t.layer)
+        self._layers = layers
+        self.built = True
+        self.input_shape = ins[0].shape if self._single_input else [t.shape for t in ins]
+        self.output_shape = outs[0].shape if self._single_output else [t.shape for t in outs]
+
+    @property
+    def inputs(self):
+        return list(self._graph["inputs"]) if self._graph else None
+
+    @property
+    def outputs(self):
+        return list(self._graph["outputs"]) if self._graph else None
+
+    @property
+    def layers(self):
+        """The layers, in the order they are called (Input layers first for functional models)."""
+        if self._graph is not None:
+            return list(self._layers)
+        return [v for v in vars(self).values() if isinstance(v, Layer)]
+
+    def get_layer(self, name=None, index=None):
+        layers = self.layers
+        if index is not None:
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"{self.name}: no layer named {name!r}; layers: {[lay.name for lay in layers]}")
+
+    # -- running -----------------------------------------------------------------------------------------
+    def _run_graph(self, xs, training, want_logits):
+        g = self._graph
+        values = {id(t): x for t, x in zip(g["inputs"], xs)}
+        logits = activation = None
+        last = g["outputs"][0] if len(g["outputs"]) == 1 else None
+        for t in g["nodes"]:
+            args = [values[id(p)] for p in t.inputs]
+            arg = args if t.list_call else args[0]
+            layer = t.layer
+            if not layer.built:
+                layer._maybe_build([p.shape for p in t.inputs] if t.list_call else t.inputs[0].shape)
+            if want_logits and t is last and layer.output_activation():
+                values[id(t)], logits = layer.call_with_logits(arg, training=training)
+                activation = layer.output_activation() if logits is not None else None
+            else:
+                values[id(t)] = layer.call(arg, training=training)
+        outs = [values[id(t)] for t in g["outputs"]]
+        return (outs[0] if self._single_output else outs), logits, activation
+
+    def _forward(self, x, training=False, want_logits=False):
+        """(outputs, logits or None, final activation name or None) for input tensors ``x``."""
+        if self._graph is not None:
+            xs = [x] if not isinstance(x, (list, tuple)) else list(x)
+            if len(xs) != len(self._graph["inputs"]):
+                raise ValueError(f"{self.name}: expected {len(self._graph['inputs'])} inputs, got {len(xs)}")
+            return self._run_graph(xs, training, want_logits)
+        return self.call(x, training=training), None, None
+
+    def call(self, x, training=False):
+        if self._graph is not None:
+            return self._forward(x, training)[0]
+        raise NotImplementedError(f"{type(self).__name__}: subclasses of Model must define call(x, training)")
+
+    def _input_keeps_integers(self, i):
+        """True when input ``i`` feeds an Embedding (ids stay integers)."""
+        first = self._first_layers_of_input(i)
+        return bool(first) and all(getattr(la, "input_dtype", np.float32) is None for la in first)
+
+    def _first_layers_of_input(self, i):
+        if self._graph is None:
+            return []
+        inp = self._graph["inputs"][i] if i < len(self._graph["inputs"]) else None
+        return [t.layer for t in self._graph["nodes"] if any(p is inp for p in t.inputs)]
+
+    def _ensure_built(self, x):
+        if self.built:
+            return
+        shape = [(None,) + tuple(a.shape[1:]) for a in x] if isinstance(x, list) else (None,) + tuple(x.shape[1:])
+        self.build(shape)
+        self._place()
+
+    def build(self, input_shape):
+        """Subclassed models build by running once on zeros of ``input_shape``."""
+        if self._graph is not None:
+            self.built = True
+            return
+        from deepgrad.autograd import no_grad
+        from deepgrad.tensor import Tensor
+
+        shape = tuple(1 if d is None else d for d in input_shape)
+        with no_grad():
+            out = self.call(Tensor._make(np.zeros(shape, dtype=np.float32)), training=False)
+        self.built = True
+        self.input_shape = tuple(input_shape)
+        self.output_shape = (None,) + tuple(out.shape[1:])
+
+    def compute_output_shape(self, input_shape):
+        if self._graph is not None:
+            return self.output_shape
+        return Layer.compute_output_shape(self, input_shape)
+
+    # -- devices -----------------------------------------------------------------------------------------
+    def to(self, device):
+        """Keep this model's weights on ``device`` ('cuda' for the GPU through CuPy); call before ``fit``.
+
+        Batches are copied to the weights' device as they are taken; ``predict`` returns numpy.
+        Layers built later (a Sequential that builds on its first batch) follow.
+        """
+        from deepgrad.backend import Device
+
+        self._device = Device(device)
+        if self.optimizer is not None:
+            self.optimizer.inner = None  # its state lived on the old device
+        for layer in self._unique_layers():
+            if layer.built:
+                layer.to(self._device)
+        return self
+
+    def _place(self):
+        if self._device is not None:
+            for layer in self._unique_layers():
+                layer.to(self._device)
+
+    def __call__(self, inputs, training=None, **kwargs):
+        from deepgrad.keras.layers.keras_tensor import is_symbolic
+
+        if self._device is not None and not is_symbolic(inputs) and self.built:
+            inputs = self._to_device(_unwrap(inputs))
+        return Layer.__call__(self, inputs, training=training, **kwargs)
+
+    # -- weights ---------------------------------------------------------------------------------------
+    def _weight_entries(self):
+        out, seen = [], set()
+        for layer in self.layers:
+            for entry in layer._ordered_entries():
+                key = id(entry[1]())
+                if key not in seen:
+                    seen.add(key)
+                    out.append(entry if layer.trainable else (entry[0], entry[1], entry[2], False))
+        return out
+
+    def _ordered_entries(self):
+        return self._weight_entries()
+
+    def get_weights(self):
+        """Every layer's weights in Keras layout, layer by layer (numpy arrays)."""
+        out = []
+        for layer in self._unique_layers():
+            out.extend(layer.get_weights())
+        return out
+
+    def set_weights(self, weights):
+        """Set every layer's weights from a list in the order of ``get_weights``."""
+        weights = list(weights)
+        expected = sum(len(layer._ordered_entries()) for layer in self._unique_layers())
+        if len(weights) != expected:
+            raise ValueError(f"{self.name}.set_weights: expected a list of {expected} arrays, got {len(weights)}")
+        i = 0
+        for layer in self._unique_layers():
+            k = len(layer._ordered_entries())
+            layer.set_weights(weights[i:i + k])
+            i += k
+
+    def _unique_layers(self):
+        out, seen = [], set()
+        for layer in self.layers:
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                out.append(layer)
+        return out
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        out, seen = [], set()
+        for layer in self._unique_layers():
+            for w in layer.trainable_weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(w) for w in self.trainable_weights}
+        out, seen = [], set()
+        for layer in self._unique_layers():
+            for w in layer.weights:
+                if id(w) not in trainable and id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    def count_params(self):
+        return int(sum(layer.count_params() for layer in self._unique_layers()))
+
+    @property
+    def losses(self):
+        out = []
+        for layer in self._unique_layers():
+            out.extend(layer.losses)
+        return out
+
+    # -- description, saving ------------------------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        """Print a table of the layers, their output shapes and parameter counts."""
+        from deepgrad.keras.models.summary import summary_text
+
+        text = summary_text(self, line_length=line_length)
+        (print_fn or print)(text)
+
+    def get_config(self):
+        from deepgrad.keras.models.saving import functional_config
+
+        if self._graph is None:
+            raise NotImplementedError(f"{type(self).__name__}: subclassed models cannot be saved as a config; "
+                                      "use save_weights/load_weights")
+        return functional_config(self)
+
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Save architecture, compile settings and weights to a ``.keras`` zip (no pickle)."""
+        from deepgrad.keras.models.saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights alone to a ``.weights.npz`` file."""
+        from deepgrad.keras.models.saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        """Load weights saved by ``save_weights`` (or from a ``.keras`` file) into this model."""
+        from deepgrad.keras.models.saving import load_weights
+
+        load_weights(self, filepath)
+
+    def to_json(self, **kwargs):
+        import json
+
+        from deepgrad.keras.models.saving import model_config
+
+        return json.dumps(model_config(self), **kwargs)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unwrap(x):
+    from deepgrad.tensor import Tensor
+
+    if isinstance(x, (list, tuple)):
+        return [_unwrap(a) for a in x]
+    if isinstance(x, Tensor):
+        return x.data
+    return x if hasattr(x, "shape") else np.asarray(x, dtype=np.float32)
+
+
+__all__ = ["Model"]

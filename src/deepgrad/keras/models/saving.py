@@ -1,0 +1,325 @@
+"""``model.save('m.keras')`` / ``load_model('m.keras')``: a zip of JSON and arrays, never pickle.
+
+The ``.keras`` file holds ``metadata.json``, ``config.json`` (the architecture: layer class
+names and constructor arguments, plus the compile settings) and the weights in Keras layout,
+as safetensors (``model.weights.safetensors``, through deepgrad.io) or, without the
+safetensors package, ``model.weights.npz`` (``allow_pickle=False``).  Loading rebuilds layers
+only from the registry of known classes (``deepgrad.keras.layers.LAYER_CLASSES``) and the
+``custom_objects`` the caller passes; any other class name is refused.  Writes are atomic.
+"""
+from __future__ import annotations
+
+import io as _io
+import json
+import os
+import time
+
+import numpy as np
+
+from deepgrad.keras import losses as losses_mod
+from deepgrad.keras import metrics as metrics_mod
+from deepgrad.keras import optimizers as optimizers_mod
+from deepgrad.keras.layers import LAYER_CLASSES, Layer
+from deepgrad.keras.layers.input_layer import InputLayer
+from deepgrad.keras.object_registry import custom_object_scope, get_custom_object
+
+FORMAT_VERSION = 1
+_CONFIG = "config.json"
+_META = "metadata.json"
+_W_ST = "model.weights.safetensors"
+_W_NPZ = "model.weights.npz"
+
+
+class SavingError(ValueError):
+    """A .keras file or config this loader refuses; the message says why."""
+
+
+# -- configs ----------------------------------------------------------------------------------------
+def _layer_entry(layer):
+    from deepgrad.keras.models.model import Model
+
+    if isinstance(layer, Model):
+        cfg = model_config(layer)
+        return {"class_name": cfg["class_name"], "config": cfg["config"], "name": layer.name}
+    return {"class_name": type(layer).__name__, "config": layer.get_config(), "name": layer.name}
+
+
+def sequential_config(model):
+    return {"name": model.name, "trainable": model.trainable,
+            "build_input_shape": None if model._build_shape is None else list(model._build_shape),
+            "layers": [_layer_entry(la) for la in model.layers]}
+
+
+def functional_config(model):
+    g = model._graph
+    calls = {}  # id(KerasTensor) -> (layer name, node index)
+    counts = {}
+    for t in g["inputs"]:
+        calls[id(t)] = (t.layer.name, 0)
+    nodes = []
+    for t in g["nodes"]:
+        idx = counts.get(id(t.layer), 0)
+        counts[id(t.layer)] = idx + 1
+        calls[id(t)] = (t.layer.name, idx)
+        nodes.append({"layer": t.layer.name, "inputs": [list(calls[id(p)]) for p in t.inputs],
+                      "list_call": bool(t.list_call)})
+    return {"name": model.name, "trainable": model.trainable, "layers": [_layer_entry(la) for la in model.layers],
+            "nodes": nodes, "input_layers": [list(calls[id(t)]) for t in g["inputs"]],
+            "output_layers": [list(calls[id(t)]) for t in g["outputs"]],
+            "single_input": model._single_input, "single_output": model._single_output}
+
+
+def model_config(model):
+    from deepgrad.keras.models.sequential import Sequential
+
+    if isinstance(model, Sequential):
+        return {"class_name": "Sequential", "config": sequential_config(model)}
+    if model._graph is None:
+        raise SavingError(f"{type(model).__name__}: subclassed models have no config; use save_weights/load_weights")
+    return {"class_name": "Functional", "config": functional_config(model)}
+
+
+def _layer_class(name):
+    cls = LAYER_CLASSES.get(name)
+    if cls is None:
+        obj = get_custom_object(name)
+        if isinstance(obj, type) and issubclass(obj, Layer):
+            return obj
+        raise SavingError(f"Unknown layer class {name!r} in the saved config; known: {sorted(LAYER_CLASSES)} "
+                          "(pass custom_objects={name: YourLayerClass} for your own layers)")
+    return cls
+
+
+def layer_from_entry(entry):
+    if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) or \
+            not isinstance(entry.get("config"), dict):
+        raise SavingError(f"config: malformed layer entry {str(entry)[:80]!r}")
+    name = entry["class_name"]
+    if name in ("Sequential", "Functional", "Model"):
+        return model_from_config({"class_name": name, "config": entry["config"]})
+    cls = _layer_class(name)
+    try:
+        return cls.from_config(dict(entry["config"]))
+    except (TypeError, ValueError, NotImplementedError) as e:
+        raise SavingError(f"config: cannot rebuild layer {name} from {entry['config']!r}: {e}") from None
+
+
+def model_from_config(config, custom_objects=None):
+    """Rebuild an (unbuilt weights, fresh) model from ``model_config`` output."""
+    from deepgrad.keras.models.model import Model
+    from deepgrad.keras.models.sequential import Sequential
+
+    with custom_object_scope(custom_objects):
+        if not isinstance(config, dict) or "class_name" not in config or not isinstance(config.get("config"), dict):
+            raise SavingError("config: expected {'class_name': ..., 'config': {...}}")
+        kind, cfg = config["class_name"], config["config"]
+        if kind == "Sequential":
+            model = Sequential(name=cfg.get("name"), trainable=bool(cfg.get("trainable", True)))
+            for entry in cfg.get("layers", []):
+                model.add(layer_from_entry(entry), rebuild=False)
+            if cfg.get("build_input_shape") is not None:
+                model.build(tuple(cfg["build_input_shape"]))
+            return model
+        if kind in ("Functional", "Model"):
+            layers = {}
+            for entry in cfg.get("layers", []):
+                layer = layer_from_entry(entry)
+                layers[layer.name] = layer
+            tensors, counts = {}, {}
+            for name, layer in layers.items():
+                if isinstance(layer, InputLayer):
+                    tensors[(name, 0)] = layer.output
+            for node in cfg.get("nodes", []):
+                layer = layers.get(node.get("layer"))
+                if layer is None:
+                    raise SavingError(f"config: node refers to unknown layer {node.get('layer')!r}")
+                try:
+                    parents = [tensors[(p[0], int(p[1]))] for p in node["inputs"]]
+                except (KeyError, TypeError, IndexError, ValueError):
+                    raise SavingError(f"config: node of layer {layer.name!r} has bad inputs {node.get('inputs')!r}")
+                out = layer(parents if node.get("list_call") else parents[0])
+                idx = counts.get(layer.name, 0)
+                counts[layer.name] = idx + 1
+                tensors[(layer.name, idx)] = out
+            try:
+                ins = [tensors[(p[0], int(p[1]))] for p in cfg["input_layers"]]
+                outs = [tensors[(p[0], int(p[1]))] for p in cfg["output_layers"]]
+            except (KeyError, TypeError, IndexError, ValueError):
+                raise SavingError("config: input_layers/output_layers name tensors that the graph does not make")
+            return Model(ins[0] if cfg.get("single_input", True) else ins,
+                         outs[0] if cfg.get("single_output", True) else outs, name=cfg.get("name"))
+        raise SavingError(f"config: unknown model class {kind!r} (expected Sequential or Functional)")
+
+
+def compile_config(model):
+    if not getattr(model, "compiled", False):
+        return None
+    args = model._compile_args
+    metrics = []
+    for m in args.get("metrics", []):
+        metrics.append(metrics_mod.serialize(m))
+    return {"optimizer": optimizers_mod.serialize(model.optimizer),
+            "loss": None if model.loss is None else losses_mod.serialize(model.loss), "metrics": metrics}
+
+
+# -- weights ------------------------------------------------------------------------------------------
+def _weight_arrays(model):
+    """name -> array for every weight, Keras layout, in get_weights order."""
+    arrays = {}
+    for i, (path, a) in enumerate(_walk(model, "")):
+        arrays[f"{i:05d}/{path}"] = a
+    return arrays
+
+
+def _walk(layer, prefix):
+    from deepgrad.keras.models.model import Model
+
+    if isinstance(layer, Model):
+        for sub in layer._unique_layers():
+            yield from _walk(sub, f"{prefix}{layer.name}/")
+        return
+    names = [n for n, _, _, _ in layer._ordered_entries()]
+    for n, a in zip(names, layer.get_weights()):
+        yield f"{prefix}{layer.name}/{n}", a
+
+
+def _set_weight_arrays(model, arrays, where):
+    keys = sorted(arrays)
+    expected = [p for p, _ in _walk(model, "")]
+    got = [k.split("/", 1)[1] if "/" in k else k for k in keys]
+    if len(got) != len(expected):
+        raise SavingError(f"{where}: the file has {len(got)} weights, the model has {len(expected)}")
+    for e, g in zip(expected, got):  # layer names may differ (dense vs dense_3); the weight kinds may not
+        if e.rsplit("/", 1)[-1] != g.rsplit("/", 1)[-1]:
+            raise SavingError(f"{where}: weight {g!r} in the file does not match {e!r} in the model")
+    try:
+        model.set_weights([arrays[k] for k in keys])
+    except ValueError as e:
+        raise SavingError(f"{where}: {e}") from None
+
+
+def _weights_bytes(arrays):
+    try:
+        from deepgrad.io import safetensors_dumps
+
+        return _W_ST, safetensors_dumps(arrays)
+    except ImportError:
+        buf = _io.BytesIO()
+        np.savez(buf, **arrays)
+        return _W_NPZ, buf.getvalue()
+
+
+def _read_weights(name, data):
+    if name == _W_ST:
+        from deepgrad.io import safetensors_loads
+
+        arrays, _ = safetensors_loads(data)
+        return arrays
+    with np.load(_io.BytesIO(data), allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}
+
+
+# -- public functions ------------------------------------------------------------------------------------
+def save_model(model, filepath, overwrite=True):
+    """Write ``model`` to a ``.keras`` zip: metadata.json, config.json and the weights."""
+    from deepgrad.io import write_zip_atomic
+
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".keras"):
+        raise ValueError(f"save: the file name must end in '.keras' (got {filepath!r}); "
+                         "use save_weights('x.weights.npz') for weights alone")
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"save: {filepath!r} exists and overwrite=False")
+    if not model.built:
+        raise ValueError(f"save: model {model.name!r} is not built yet (fit it or give the input shape first)")
+    config = {**model_config(model), "compile_config": compile_config(model), "format_version": FORMAT_VERSION}
+    wname, wdata = _weights_bytes(_weight_arrays(model))
+    from deepgrad import __version__
+
+    meta = {"keras_version": "3 (deepgrad.keras)", "deepgrad_version": __version__,
+            "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S"), "weights": wname}
+    write_zip_atomic(filepath, {_META: json.dumps(meta).encode(), _CONFIG: json.dumps(config).encode(),
+                                wname: wdata})
+
+
+def _read_keras(filepath):
+    from deepgrad.io import FormatError, read_zip_members
+
+    try:
+        members = read_zip_members(filepath, allowed={_META, _CONFIG, _W_ST, _W_NPZ})
+    except FormatError as e:
+        raise SavingError(f"load_model: {e}") from None
+    if _CONFIG not in members:
+        raise SavingError(f"load_model: {os.fspath(filepath)!r} has no {_CONFIG}")
+    try:
+        config = json.loads(members[_CONFIG])
+    except (ValueError, RecursionError) as e:
+        raise SavingError(f"load_model: {_CONFIG} is not valid JSON ({e})") from None
+    wname = _W_ST if _W_ST in members else _W_NPZ if _W_NPZ in members else None
+    return config, wname, (members[wname] if wname else None)
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002 - Keras's name
+    """Rebuild a model saved by ``model.save`` (architecture, weights, and compile settings)."""
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".keras"):
+        raise ValueError(f"load_model: expected a '.keras' file, got {filepath!r}")
+    config, wname, wdata = _read_keras(filepath)
+    with custom_object_scope(custom_objects):
+        model = model_from_config(config)
+        if not model.built:
+            raise SavingError("load_model: the saved model has no input shape and cannot be built")
+        if wname is not None:
+            try:
+                arrays = _read_weights(wname, wdata)
+            except (ValueError, OSError, KeyError) as e:
+                raise SavingError(f"load_model: unreadable weights ({e})") from None
+            _set_weight_arrays(model, arrays, "load_model")
+        cc = config.get("compile_config")
+        if compile and cc:
+            try:
+                opt = optimizers_mod.get(cc["optimizer"])
+                loss = losses_mod.get(cc["loss"]) if cc.get("loss") is not None else None
+            except (ValueError, TypeError) as e:
+                raise SavingError(f"load_model: cannot restore the compile settings ({e}); pass custom_objects= "
+                                  "or compile=False") from None
+            model.compile(optimizer=opt, loss=loss, metrics=cc.get("metrics") or None)
+    return model
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Write the weights alone to ``*.weights.npz`` (numpy, no pickle)."""
+    from deepgrad.io import atomic_write_bytes
+
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".weights.npz"):
+        raise ValueError(f"save_weights: the file name must end in '.weights.npz', got {filepath!r}")
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"save_weights: {filepath!r} exists and overwrite=False")
+    buf = _io.BytesIO()
+    np.savez(buf, **_weight_arrays(model))
+    atomic_write_bytes(filepath, buf.getvalue())
+
+
+def load_weights(model, filepath):
+    """Load weights from a ``*.weights.npz`` written by save_weights, or from a ``.keras`` file."""
+    filepath = os.fspath(filepath)
+    if filepath.endswith(".keras"):
+        _, wname, wdata = _read_keras(filepath)
+        if wname is None:
+            raise SavingError(f"load_weights: {filepath!r} holds no weights")
+        arrays = _read_weights(wname, wdata)
+    elif filepath.endswith(".weights.npz"):
+        try:
+            with np.load(filepath, allow_pickle=False) as f:
+                arrays = {k: f[k] for k in f.files}
+        except (ValueError, OSError) as e:
+            if isinstance(e, FileNotFoundError):
+                raise
+            raise SavingError(f"load_weights: {filepath!r} is not a valid .npz file ({e})") from None
+    else:
+        raise ValueError(f"load_weights: expected a '.weights.npz' or '.keras' file, got {filepath!r}")
+    _set_weight_arrays(model, arrays, "load_weights")
+
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "model_from_config", "SavingError"]

@@ -1,0 +1,141 @@
+"""``Sequential``: a plain stack of layers, seed 001's ``model = Sequential(); model.add(Dense(...))``.
+
+The model builds as soon as the input shape is known: at ``add`` when the first layer was
+given ``input_dim``/``input_shape`` (or an ``Input`` was added), otherwise on the first
+``fit``/``predict``/call, from the data.
+"""
+from __future__ import annotations
+
+from deepgrad.keras.layers.input_layer import InputLayer
+from deepgrad.keras.layers.keras_tensor import KerasTensor
+from deepgrad.keras.layers.layer import Layer
+from deepgrad.keras.models.model import Model
+
+
+class Sequential(Model):
+    def __init__(self, layers=None, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._stack = []
+        self._build_shape = None
+        for layer in layers or []:
+            self.add(layer)
+
+    @property
+    def layers(self):
+        return list(self._stack)
+
+    def add(self, layer, rebuild=True):
+        """Append a layer (or set the input shape with ``Input(shape=...)`` / ``InputLayer``)."""
+        if isinstance(layer, KerasTensor):
+            if not isinstance(layer.layer, InputLayer) or self._stack:
+                raise ValueError("Sequential.add: only an Input(...) placed first can be added as a tensor")
+            self._set_input_shape(layer.shape)
+            return
+        if isinstance(layer, InputLayer):
+            if self._stack:
+                raise ValueError("Sequential.add: an InputLayer must come first")
+            self._set_input_shape(layer.batch_shape)
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add: expected a Layer, got {type(layer).__name__} ({layer!r})")
+        if any(la is layer for la in self._stack):
+            raise ValueError(f"Sequential.add: layer {layer.name!r} is already in the model")
+        if any(la.name == layer.name for la in self._stack):
+            raise ValueError(f"Sequential.add: the model already has a layer named {layer.name!r}; names must be "
+                             "unique")
+        if not self._stack and self._build_shape is None and layer._batch_input_shape is not None:
+            self._build_shape = layer._batch_input_shape
+        self._stack.append(layer)
+        self.built = False
+        if self._build_shape is not None and rebuild:
+            self.build(self._build_shape)
+
+    def _set_input_shape(self, shape):
+        self._build_shape = tuple(shape)
+        self.built = False
+
+    def pop(self, rebuild=True):
+        """Remove and return the last layer."""
+        if not self._stack:
+            raise TypeError("Sequential.pop: there are no layers in the model")
+        layer = self._stack.pop()
+        self.built = False
+        if self._build_shape is not None and self._stack and rebuild:
+            self.build(self._build_shape)
+        return layer
+
+    def build(self, input_shape=None):
+        """Build every layer for ``input_shape`` (batch dim included) and record the output shapes."""
+        if input_shape is None:
+            input_shape = self._build_shape
+        if input_shape is None:
+            raise ValueError("Sequential.build: the input shape is unknown; pass input_shape, give the first layer "
+                             "input_dim=/input_shape=, or add an Input(shape=...)")
+        shape = tuple(input_shape)
+        self._build_shape = shape
+        self.input_shape = shape
+        for layer in self._stack:
+            if layer.built:
+                layer._check_input_shape(shape)
+                expected = layer.input_shape
+                if expected is not None and not isinstance(expected, list) and \
+                        tuple(expected[1:]) != tuple(shape[1:]):
+                    raise ValueError(f"Sequential: layer {layer.name!r} was built for input {expected}, "
+                                     f"but receives {shape}")
+            else:
+                layer._maybe_build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+            layer.output_shape = shape
+        self.output_shape = shape
+        self.built = True
+        self._place()
+
+    def _ensure_built(self, x):
+        if not self.built:
+            if not self._stack:
+                raise ValueError("Sequential: the model has no layers; add some first")
+            shape = (None,) + tuple(x.shape[1:])
+            if self._build_shape is not None and tuple(self._build_shape[1:]) != shape[1:]:
+                raise ValueError(f"{self.name}: expected input shape {self._build_shape}, got data of shape "
+                                 f"{tuple(x.shape)}")
+            self.build(self._build_shape or shape)
+            self._place()
+        elif not isinstance(x, list):
+            expected = tuple(self.input_shape[1:])
+            got = tuple(x.shape[1:])
+            if len(expected) != len(got) or any(e is not None and e != g for e, g in zip(expected, got)):
+                raise ValueError(f"{self.name}: expected input of shape {tuple(self.input_shape)}, got data of "
+                                 f"shape {tuple(x.shape)}")
+
+    def _input_keeps_integers(self, i):
+        return bool(self._stack) and getattr(self._stack[0], "input_dtype", 1) is None
+
+    def call(self, x, training=False):
+        for layer in self._stack:
+            x = layer.call(x, training=training) if layer.built else layer(x, training=training)
+        return x
+
+    def _forward(self, x, training=False, want_logits=False):
+        if not self._stack:
+            raise ValueError("Sequential: the model has no layers")
+        last = self._stack[-1]
+        if not (want_logits and last.output_activation()):
+            return self.call(x, training), None, None
+        for layer in self._stack[:-1]:
+            x = layer.call(x, training=training)
+        y, logits = last.call_with_logits(x, training=training)
+        return y, logits, (last.output_activation() if logits is not None else None)
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self._stack:
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
+    def get_config(self):
+        from deepgrad.keras.models.saving import sequential_config
+
+        return sequential_config(self)
+
+
+__all__ = ["Sequential"]
