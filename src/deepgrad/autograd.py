@@ -8,18 +8,34 @@ recording (``create_graph=True``) gives higher-order gradients.
 
 Reverse mode walks the graph by generation with a heap (no recursion), sums the gradients
 flowing into each tensor, and frees every function's saved tensors as it goes unless
-``retain_graph`` is asked for.
+``retain_graph`` is asked for.  Every ``.grad`` it writes is an array of its own: writeable,
+contiguous and shared with no other tensor (a broadcast view or an array already handed out is
+copied; anything else is taken as is), accumulated in place on later calls as in PyTorch.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
 import heapq
-import itertools
+import threading
 import weakref
 
+_ref = weakref.ref
+# Bound by deepgrad.tensor once Tensor exists (tensor.py imports this module, not the reverse).
+_Tensor = None
+_as_tensor = None
+_make = None
 
-class _Config:
+
+def _bind_tensor(tensor_cls, as_tensor, wrap):
+    global _Tensor, _as_tensor, _make
+    _Tensor, _as_tensor, _make = tensor_cls, as_tensor, wrap
+
+
+class _Config(threading.local):
+    """Per-thread switches (as PyTorch's grad mode): a data-loading thread that enters
+    ``no_grad`` never stops the training thread from recording."""
+
     grad_enabled = True
     anomaly = False
 
@@ -27,10 +43,20 @@ class _Config:
 config = _Config()
 
 
-class _GradMode(contextlib.ContextDecorator):
-    """Base of ``no_grad`` / ``enable_grad``: a context manager and a decorator."""
+class _GradMode:
+    """Base of ``no_grad`` / ``enable_grad``: a context manager and a decorator.
+
+    Works as ``with no_grad():``, ``@no_grad()`` and bare ``@no_grad``."""
 
     mode = True
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None or cls is set_grad_enabled:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (got {orig_func!r}); "
+                            f"use `with {cls.__name__}():` or `@{cls.__name__}`")
+        return cls()(orig_func)  # bare decorator: @no_grad
 
     def __enter__(self):
         self._prev = config.grad_enabled
@@ -42,31 +68,42 @@ class _GradMode(contextlib.ContextDecorator):
         return False
 
     def __call__(self, fn):
+        cls = self.__class__
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with cls():
                 return fn(*args, **kwargs)
 
         return wrapper
 
 
 class no_grad(_GradMode):
-    """Record nothing inside: ``with deepgrad.no_grad(): ...`` or ``@deepgrad.no_grad()``."""
+    """Record nothing inside: ``with deepgrad.no_grad(): ...``, ``@deepgrad.no_grad()`` or ``@deepgrad.no_grad``."""
 
     mode = False
 
 
 class enable_grad(_GradMode):
-    """Record again inside a ``no_grad`` region."""
+    """Record again inside a ``no_grad`` region (context manager or decorator)."""
 
     mode = True
 
 
 class set_grad_enabled(_GradMode):
+    """Turn recording on or off: at once when called (``set_grad_enabled(False)``), or for a
+    ``with`` block or a decorated function, restoring the previous mode afterwards (as PyTorch)."""
+
     def __init__(self, mode: bool):
         self.mode = bool(mode)
+        self._prev = config.grad_enabled
+        config.grad_enabled = self.mode
+
+    def __enter__(self):
+        return self
 
     def __call__(self, fn):
+        config.grad_enabled = self._prev  # decorating must not change the mode
         mode = self.mode
 
         @functools.wraps(fn)
@@ -91,8 +128,9 @@ _RELEASED = (
 class Function:
     """One differentiable op.  Subclasses define ``forward(*arrays)`` and ``backward(*grads)``.
 
-    ``forward`` sees raw arrays; whatever backward needs it stores on ``self`` (prefer
-    ``self.inputs`` / ``self.output`` which the engine keeps, or tensors built from arrays).
+    ``forward`` sees raw arrays; whatever else backward needs it stores on ``self``.  The engine
+    keeps ``self.inputs`` (the input Tensors) and ``self.outputs`` (weak references to the
+    outputs) while recording, and drops all of it after backward (``release``).
     ``backward`` gets one gradient Tensor per output (None where no gradient arrived for a
     multi-output op) and returns one gradient Tensor (or None) per input.
     """
@@ -102,12 +140,24 @@ class Function:
     outputs = None
 
     def __call__(self, *inputs):
-        from deepgrad.tensor import Tensor, as_tensor
-
-        if len(inputs) == 1:
+        # The hot path of every op: kept flat (no generator expressions, no imports) because
+        # a small op spends more time here than in numpy.
+        if len(inputs) == 2:
+            a, b = inputs
+            if not isinstance(a, _Tensor):
+                a = _as_tensor(a, like=b if isinstance(b, _Tensor) else None)
+            if not isinstance(b, _Tensor):
+                b = _as_tensor(b, like=a)
+            tensors = (a, b)
+            try:
+                ys = self.forward(a.data, b.data)
+            except (ValueError, TypeError, IndexError) as e:
+                raise _op_error(self, e, tensors) from e
+            needs = a.requires_grad or b.requires_grad
+        elif len(inputs) == 1:
             x = inputs[0]
-            if type(x) is not Tensor:
-                x = as_tensor(x)
+            if not isinstance(x, _Tensor):
+                x = _as_tensor(x)
             tensors = (x,)
             try:
                 ys = self.forward(x.data)
@@ -117,31 +167,51 @@ class Function:
         else:
             ref = None
             for x in inputs:
-                if isinstance(x, Tensor):
+                if isinstance(x, _Tensor):
                     ref = x
                     break
-            tensors = tuple(x if isinstance(x, Tensor) else as_tensor(x, like=ref) for x in inputs)
+            tensors = tuple([x if isinstance(x, _Tensor) else _as_tensor(x, like=ref) for x in inputs])
             try:
                 ys = self.forward(*[t.data for t in tensors])
             except (ValueError, TypeError, IndexError) as e:
                 raise _op_error(self, e, tensors) from e
-            needs = any(t.requires_grad for t in tensors)
-        if config.anomaly:
+            needs = False
+            for t in tensors:
+                if t.requires_grad:
+                    needs = True
+                    break
+        if _anomaly:
             _check_finite(self, ys, "forward")
-        if type(ys) is tuple:
-            outputs = tuple(Tensor._make(y) for y in ys)
-        else:
-            outputs = (Tensor._make(ys),)
-        if needs and config.grad_enabled:
-            self.generation = max(t._generation for t in tensors)
+        record = needs and config.grad_enabled
+        if type(ys) is not tuple:  # one output: the common case
+            out = _make(ys)
+            if record:
+                gen = 0
+                for t in tensors:
+                    if t._generation > gen:
+                        gen = t._generation
+                self.generation = gen
+                self.inputs = tensors
+                self.outputs = (_ref(out),)
+                if ys.dtype.kind in "fc":
+                    out.creator = self
+                    out.requires_grad = True
+                    out._generation = gen + 1
+            return out
+        outputs = tuple([_make(y) for y in ys])
+        if record:
+            gen = 0
+            for t in tensors:
+                if t._generation > gen:
+                    gen = t._generation
+            self.generation = gen
             self.inputs = tensors
-            self.outputs = tuple(weakref.ref(o) for o in outputs)
-            gen = self.generation + 1
+            self.outputs = tuple([_ref(o) for o in outputs])
             for o in outputs:
                 if o.data.dtype.kind in "fc":
                     o.creator = self
                     o.requires_grad = True
-                    o._generation = gen
+                    o._generation = gen + 1
         return outputs if len(outputs) > 1 else outputs[0]
 
     # -- to override ---------------------------------------------------------------
@@ -158,8 +228,7 @@ class Function:
 
     def release(self):
         """Drop everything kept for backward (called after backward unless retain_graph)."""
-        self.inputs = None
-        self.__dict__.clear()
+        self.__dict__.clear()  # inputs, outputs and whatever forward saved; inputs reads None again
         self._released = True
 
     def __repr__(self):
@@ -179,7 +248,11 @@ def _op_error(fn, err, tensors):
     if getattr(err, "_deepgrad", False):  # already says what went wrong in our words
         return err
     shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-    new = type(err)(f"{fn.name}: {msg} (input shapes {shapes})")
+    text = f"{fn.name}: {msg} (input shapes {shapes})"
+    try:
+        new = type(err)(text)
+    except Exception:  # an exception class with required arguments (numpy's ufunc errors)
+        new = next(k for k in (ValueError, TypeError, IndexError) if isinstance(err, k))(text)
     new._deepgrad = True
     return new
 
@@ -192,7 +265,8 @@ def _check_finite(fn, arrays, phase):
     for a in arrays:
         if a is None:
             continue
-        a = getattr(a, "data", a)
+        if isinstance(a, _Tensor):  # backward gives Tensors; forward gives arrays (whose .data is a buffer)
+            a = a.data
         if getattr(a, "dtype", None) is not None and a.dtype.kind in "fc":
             xp = get_array_module(a)
             if not bool(xp.isfinite(a).all()):
@@ -202,21 +276,50 @@ def _check_finite(fn, arrays, phase):
                 )
 
 
+_anomaly = False  # process-wide, read on every op; config.anomaly mirrors it for readers
+
+
 @contextlib.contextmanager
 def detect_anomaly():
     """Raise FloatingPointError naming the first op whose forward or backward gives NaN/inf."""
-    prev = config.anomaly
-    config.anomaly = True
+    global _anomaly
+    prev = _anomaly
+    _anomaly = config.anomaly = True
     try:
         yield
     finally:
-        config.anomaly = prev
+        _anomaly = config.anomaly = prev
 
 
-def _accumulate(a, b):
-    if a is None:
-        return b
-    return a + b
+def _owned(array):
+    """True when ``array`` may become a leaf's ``.grad`` as is: it owns its memory and is writeable.
+
+    Views (a broadcast, a transpose, a reshape of another array) are copied instead, so every
+    ``.grad`` is a writeable, contiguous array that no other tensor shares."""
+    if array.base is not None:
+        return False
+    flags = array.flags
+    return getattr(flags, "writeable", True)  # cupy arrays have no writeable flag
+
+
+def _deliver(t, g, create_graph, taken):
+    """Accumulate ``g`` into ``t.grad`` (a leaf, or a tensor that called ``retain_grad()``)."""
+    if create_graph:  # keep the graph of the gradient itself
+        t.grad = g if t.grad is None else t.grad + g
+        return
+    arr = g.data
+    old = t.grad
+    if old is None:
+        if id(arr) in taken or not _owned(arr):
+            arr = arr.copy()
+        taken.add(id(arr))
+        t.grad = _make(arr)
+        return
+    prev = old.data
+    if prev.shape == arr.shape and prev.dtype == arr.dtype and _owned(prev):
+        prev += arr  # in place, as PyTorch accumulates
+    else:
+        old.data = prev + arr
 
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
@@ -228,63 +331,73 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     grads = {}  # id(tensor) -> [tensor, grad]; the tensor is held so its id stays valid
     heap = []
     pushed = set()
-    counter = itertools.count()
+    n = 0  # tie-breaker in the heap: functions themselves are not ordered
     capture = None if inputs is None else {id(t): None for t in inputs}
-
-    def push(f):
-        if id(f) not in pushed:
-            pushed.add(id(f))
-            heapq.heappush(heap, (-f.generation, next(counter), f))
+    # ids of gradient arrays already handed to a .grad or owned by the caller: never share them
+    taken = set()
+    heappush, heappop = heapq.heappush, heapq.heappop
 
     for t, g in zip(roots, root_grads):
+        taken.add(id(g.data))
         entry = grads.get(id(t))
         if entry is None:
             grads[id(t)] = [t, g]
         else:
             entry[1] = entry[1] + g
-        if t.creator is not None:
-            push(t.creator)
-
-    def deliver(t, g):
-        if capture is not None:
-            if id(t) in capture:
-                capture[id(t)] = g
-            return
-        if t.creator is None or t._retains_grad:
-            if not create_graph:
-                g = g.detach()
-            if t.grad is None:
-                t.grad = g
-            elif create_graph:
-                t.grad = t.grad + g
-            else:
-                t.grad.data = t.grad.data + g.data
+        f = t.creator
+        if f is not None and id(f) not in pushed:
+            pushed.add(id(f))
+            n += 1
+            heappush(heap, (-f.generation, n, f))
 
     prev = config.grad_enabled
     config.grad_enabled = create_graph
     try:
         while heap:
-            _, _, f = heapq.heappop(heap)
+            f = heappop(heap)[2]
             if f.inputs is None:
                 raise RuntimeError(_RELEASED.format(name=f.name))
-            gys = []
-            for ref in f.outputs:
-                o = ref()
+            outs = f.outputs
+            if len(outs) == 1:
+                o = outs[0]()
                 entry = grads.pop(id(o), None) if o is not None else None
                 if entry is None:
-                    gys.append(None)
+                    gys = (None,)
                 else:
-                    gys.append(entry[1])
+                    gys = (entry[1],)
                     if o._retains_grad or (capture is not None and id(o) in capture):
-                        deliver(o, entry[1])
-            if all(g is None for g in gys):
+                        if capture is not None:
+                            if id(o) in capture:
+                                capture[id(o)] = entry[1]
+                        else:
+                            _deliver(o, entry[1], create_graph, taken)
+            else:
+                gys = []
+                for ref in outs:
+                    o = ref()
+                    entry = grads.pop(id(o), None) if o is not None else None
+                    if entry is None:
+                        gys.append(None)
+                        continue
+                    gys.append(entry[1])
+                    if capture is not None:
+                        if id(o) in capture:
+                            capture[id(o)] = entry[1]
+                    elif o._retains_grad:
+                        _deliver(o, entry[1], create_graph, taken)
+            if gys[0] is None and all(g is None for g in gys):
                 if not retain_graph:
                     f.release()
                 continue
-            gxs = f.backward(*gys)
+            try:
+                gxs = f.backward(*gys)
+            except FloatingPointError as e:  # raised by an op inside backward under detect_anomaly
+                if _anomaly and ".backward" not in str(e):
+                    raise FloatingPointError(f"detect_anomaly: {f.name}.backward produced NaN or inf ({e})") from e
+                raise
             if type(gxs) is not tuple:
                 gxs = (gxs,)
-            if config.anomaly:
+            if _anomaly:
                 _check_finite(f, gxs, "backward")
             for x, gx in zip(f.inputs, gxs):
                 if gx is None or not x.requires_grad:
@@ -294,18 +407,24 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     grads[id(x)] = [x, gx]
                 else:
                     entry[1] = entry[1] + gx
-                if x.creator is not None:
-                    push(x.creator)
+                c = x.creator
+                if c is not None and id(c) not in pushed:
+                    pushed.add(id(c))
+                    n += 1
+                    heappush(heap, (-c.generation, n, c))
             if not retain_graph:
                 f.release()
     finally:
         config.grad_enabled = prev
 
-    for t, g in grads.values():  # what is left are leaves
-        if t.creator is None:
-            deliver(t, g)
     if capture is not None:
+        for t, g in grads.values():  # what is left are leaves
+            if t.creator is None and id(t) in capture:
+                capture[id(t)] = g
         return [capture[id(t)] for t in inputs]
+    for t, g in grads.values():
+        if t.creator is None:
+            _deliver(t, g, create_graph, taken)
     return None
 
 

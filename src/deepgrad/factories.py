@@ -34,6 +34,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of ``data``; Python floats become float32."""
     if isinstance(data, Tensor):
         data = data.data
+    if device is None and type(data).__module__.startswith("cupy"):
+        device = f"cuda:{data.device.id}"  # a GPU array stays on its GPU
     xp = _xp(device)
     if dtype is None:
         arr = np.asarray(data) if xp is np else xp.asarray(data)
@@ -118,32 +120,61 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     return _finish(_xp(device).eye(n, m, dtype=_dt(dtype)), requires_grad)
 
 
+def _random_floats(draw, shape, dtype):
+    """numpy's generators draw float32 or float64 only; other float dtypes are cast from float32."""
+    dtype = _dt(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"expected a floating dtype for random floats, got {dtype}")
+    if dtype.itemsize in (4, 8):
+        return draw(shape_arg(shape), dtype=dtype)
+    return draw(shape_arg(shape), dtype="float32").astype(dtype)
+
+
 def rand(*shape, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1) from deepgrad's seeded generator."""
-    xp = _xp(device)
-    return _finish(generator(xp).random(shape_arg(shape), dtype=_dt(dtype)), requires_grad)
+    g = generator(_xp(device))
+    return _finish(_random_floats(g.random, shape, dtype), requires_grad)
 
 
 def randn(*shape, dtype=None, device=None, requires_grad=False):
     """Standard normal from deepgrad's seeded generator."""
-    xp = _xp(device)
-    return _finish(generator(xp).standard_normal(shape_arg(shape), dtype=_dt(dtype)), requires_grad)
+    g = generator(_xp(device))
+    return _finish(_random_floats(g.standard_normal, shape, dtype), requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None):
+def rand_like(x, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(x, dtype, device)
+    return rand(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(x, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(x, dtype, device)
+    return randn(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None):
+    """Integers in [low, high) (int64); ``randint(high, size)`` and ``randint(low, high, size)`` as PyTorch."""
+    if size is None:
+        if isinstance(high, (tuple, list)):  # randint(high, size)
+            low, high, size = 0, low, high
+        else:
+            size = ()
     if high is None:
         low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
     xp = _xp(device)
     size = (size,) if isinstance(size, int) else tuple(size)
     arr = generator(xp).integers(low, high, size=size)
     return Tensor(arr.astype(to_dtype(dtype) if dtype is not None else np.int64))
 
 
-def randperm(n, device=None):
+def randperm(n, dtype=None, device=None):
+    """A random permutation of 0..n-1 (int64) from deepgrad's seeded generator."""
     xp = _xp(device)
-    return Tensor(generator(xp).permutation(n).astype(np.int64))
+    return Tensor(generator(xp).permutation(n).astype(to_dtype(dtype) if dtype is not None else np.int64))
 
 
 __all__ = ["tensor", "from_numpy", "as_tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
-           "full_like", "arange", "linspace", "eye", "rand", "randn", "randint", "randperm",
+           "full_like", "arange", "linspace", "eye", "rand", "randn", "rand_like", "randn_like", "randint", "randperm",
            "set_default_device", "get_default_device"]

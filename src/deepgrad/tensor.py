@@ -44,7 +44,9 @@ class Tensor:
 
     @classmethod
     def _make(cls, array):
-        """Wrap an array the engine just computed (no checks, no copies)."""
+        """Wrap an array the engine just computed (no copies; a NumPy scalar becomes a 0-d array)."""
+        if array.__class__ is not _ndarray and isinstance(array, _generic):
+            array = np.asarray(array)  # x.sum() gives np.float32: keep .data an array (writeable, dlpack)
         t = object.__new__(cls)
         t.data = array
         t.grad = None
@@ -58,7 +60,7 @@ class Tensor:
     # -- properties -------------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return self.data.shape
 
     def size(self, dim=None):
         """Number of elements (``x.size()`` is the shape as in PyTorch when called)."""
@@ -94,6 +96,12 @@ class Tensor:
     def xp(self):
         return get_array_module(self.data)
 
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        for i in range(self.data.shape[0]):
+            yield self[i]
+
     def __len__(self):
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -114,9 +122,12 @@ class Tensor:
         return as_numpy(self.data).tolist()
 
     def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)`` shares memory with a CPU tensor; ``np.array(t)`` copies (NumPy 2 protocol)."""
         a = as_numpy(self.data)
-        if dtype is not None:
-            a = a.astype(dtype, copy=False)
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)  # a new array already
+        if copy and a is self.data:
+            a = a.copy()
         return a
 
     def __dlpack__(self, *args, **kwargs):
@@ -127,8 +138,9 @@ class Tensor:
 
     def to(self, device=None, dtype=None):
         """Move to ``device`` and/or cast to ``dtype`` (differentiable)."""
-        if isinstance(device, (np.dtype, type)) or (isinstance(device, str) and device not in ("cpu",) and not device.startswith("cuda")):
-            device, dtype = None, device
+        is_device_name = isinstance(device, str) and (device == "cpu" or device.startswith("cuda"))
+        if isinstance(device, (np.dtype, type)) or (isinstance(device, str) and not is_device_name):
+            device, dtype = None, device  # x.to(float64), x.to("float32")
         out = self
         if dtype is not None:
             out = out.type(dtype)
@@ -194,14 +206,27 @@ class Tensor:
         return self
 
     # -- reverse mode -----------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=False, create_graph=False, inputs=None):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (only into ``inputs`` when given).
+
+        ``gradient`` is required unless ``self`` has one element; the graph is freed afterwards
+        unless ``retain_graph`` (default: ``create_graph``)."""
         if not self.requires_grad:
             raise RuntimeError(
                 "backward(): this tensor does not require grad and has no creator "
                 "(was it computed under no_grad, or from tensors without requires_grad=True?)"
             )
         seed = _seed_grad(self, gradient, "backward")
-        autograd.run_backward([self], [seed], retain_graph=retain_graph or create_graph, create_graph=create_graph)
+        retain = create_graph if retain_graph is None else (retain_graph or create_graph)
+        if inputs is None:
+            autograd.run_backward([self], [seed], retain_graph=retain, create_graph=create_graph)
+            return
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        grads = autograd.run_backward([self], [seed], retain_graph=retain, create_graph=create_graph, inputs=inputs)
+        taken = {id(seed.data)}
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                autograd._deliver(t, g, create_graph, taken)
 
     # -- printing ---------------------------------------------------------------------
     def __repr__(self):
@@ -249,23 +274,53 @@ def _seed_grad(t, gradient, who):
     g = gradient if isinstance(gradient, Tensor) else Tensor(gradient, dtype=t.dtype)
     if g.shape != t.shape:
         raise ValueError(f"{who}(): gradient has shape {g.shape} but the output has shape {t.shape}")
+    if g.dtype != t.dtype and t.dtype.kind in "fc":  # keep float32 math in float32
+        g = Tensor._make(g.data.astype(t.dtype))
     return g
 
 
 def as_tensor(x, dtype=None, like=None):
-    """A Tensor from ``x``; Python scalars take ``like``'s dtype and device (no float64 leaks)."""
+    """A Tensor from ``x``; Python scalars take ``like``'s dtype and device (no float64 leaks).
+
+    As in PyTorch: a float with an integer or bool tensor gives the default float dtype, an int
+    with a bool tensor gives int64, anything else takes the tensor's dtype."""
     if isinstance(x, Tensor):
         return x
-    if like is not None and isinstance(x, (int, float, bool)) and not isinstance(x, np.generic):
-        ldt = like.data.dtype
-        if isinstance(x, float) and ldt.kind not in "fc":
-            dt = get_default_dtype()
-        elif isinstance(x, bool):
-            dt = ldt if ldt.kind != "b" else np.bool_
-        else:
-            dt = ldt
-        xp = get_array_module(like.data)
-        return Tensor._make(xp.asarray(x, dtype=dt))
-    if like is not None and is_cupy_array(like.data) and not is_cupy_array(x):
-        x = get_array_module(like.data).asarray(x)
+    if like is not None:
+        tx = type(x)
+        if tx is float or tx is int or tx is bool:  # exact types: np.float64 is a float subclass
+            ldata = like.data
+            dt = ldata.dtype
+            kind = dt.kind
+            if tx is float and kind not in "fc":
+                dt = get_default_dtype()
+            elif tx is int and kind == "b":
+                dt = _int64
+            if ldata.__class__ is _ndarray:
+                return _wrap(np.array(x, dtype=dt))
+            return _wrap(get_array_module(ldata).asarray(x, dtype=dt))
+        if is_cupy_array(like.data) and not is_cupy_array(x):
+            x = get_array_module(like.data).asarray(x)
     return Tensor(x, dtype=dtype)
+
+
+_new = object.__new__
+_ndarray, _generic, _int64 = np.ndarray, np.generic, np.dtype(np.int64)
+
+
+def _wrap(array):
+    """``Tensor._make`` as a plain function (the engine's hot path: no classmethod binding)."""
+    if array.__class__ is not _ndarray and isinstance(array, _generic):
+        array = np.asarray(array)
+    t = _new(Tensor)
+    t.data = array
+    t.grad = None
+    t.creator = None
+    t._generation = 0
+    t._retains_grad = False
+    t.name = None
+    t.requires_grad = False
+    return t
+
+
+autograd._bind_tensor(Tensor, as_tensor, _wrap)

@@ -33,15 +33,15 @@ def numerical_grad(f, inputs, eps=1e-6):
             grads.append(None)
             continue
         g = np.zeros(x.shape, dtype=np.float64)
-        flat = x.data.reshape(-1)
-        for i in range(flat.size):
-            old = flat[i].item()
-            flat[i] = old + eps
+        data = x.data  # perturbed in place, element by element (any strides)
+        for idx in np.ndindex(*x.shape):
+            old = data[idx].item()
+            data[idx] = old + eps
             fp = float(f(*inputs).item())
-            flat[i] = old - eps
+            data[idx] = old - eps
             fm = float(f(*inputs).item())
-            flat[i] = old
-            g.reshape(-1)[i] = (fp - fm) / (2 * eps)
+            data[idx] = old
+            g[idx] = (fp - fm) / (2 * eps)
         grads.append(g)
     return grads
 
@@ -59,6 +59,8 @@ def _check(fn, inputs, eps, atol, rtol, raise_exception, what):
         return _scalarize(_as_tuple(fn(*xs)), weights)
 
     diff_inputs = [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+    if not diff_inputs:
+        raise ValueError(f"{what}: no input requires grad; nothing to check")
     y = scalar(*inputs)
     analytic = grad(y, diff_inputs, allow_unused=True)
     numeric = [g for g in numerical_grad(scalar, inputs, eps) if g is not None]
