@@ -1,4 +1,5 @@
 """Op table rows: arithmetic (broadcasting and size-1 dimensions included)."""
+import numpy as np
 import torch
 
 import deepgrad as dg
@@ -54,4 +55,12 @@ CASES = [
     OpCase("log", lambda a: dg.log(a), lambda a: torch.log(a), [(3, 4)], ["positive"]),
     OpCase("where", lambda c, a, b: dg.where(c, a, b), lambda c, a, b: torch.where(c, a, b),
            [(3, 4), (3, 4), (1, 4)], ["bool", "real", "real"]),
+]
+
+CASES += [
+    OpCase("remainder", lambda a, b: a % b, lambda a, b: a % b, [(3, 4), (3, 4)], ["real", "positive"],
+           gradcheck=False),  # piecewise: finite differences straddle the jumps
+    OpCase("remainder_scalar", lambda a: a % 0.7, lambda a: a % 0.7, [(5,)], gradcheck=False),
+    OpCase("pow_ndarray", lambda a: a ** np.full((3,), 2.0, np.float32), lambda a: a ** torch.full((3,), 2.0),
+           [(2, 3)]),
 ]

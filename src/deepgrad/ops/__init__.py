@@ -34,7 +34,7 @@ _METHODS = [
     "amax", "amin", "all", "any", "cumsum",
     "reshape", "view", "permute", "squeeze", "unsqueeze", "flatten", "broadcast_to", "expand",
     "split", "chunk", "repeat", "tile", "flip", "gather", "take", "index_select", "masked_fill",
-    "softmax", "log_softmax", "matmul", "pow", "sum_to",
+    "softmax", "log_softmax", "matmul", "pow", "sum_to", "remainder", "floor_divide",
 ]
 
 
@@ -86,6 +86,10 @@ Tensor.__mul__ = Tensor.__rmul__ = lambda a, b: mul(a, b)  # noqa: F821
 Tensor.__truediv__ = lambda a, b: div(a, b)  # noqa: F821
 Tensor.__rtruediv__ = _rdiv
 Tensor.__neg__ = lambda a: neg(a)  # noqa: F821
+Tensor.__floordiv__ = lambda a, b: floor_divide(a, b)  # noqa: F821
+Tensor.__rfloordiv__ = lambda a, b: floor_divide(b, a)  # noqa: F821
+Tensor.__mod__ = lambda a, b: remainder(a, b)  # noqa: F821
+Tensor.__rmod__ = lambda a, b: remainder(as_tensor(b, like=a), a)  # noqa: F821
 Tensor.__pos__ = lambda a: a
 Tensor.__pow__ = lambda a, b: pow(a, b)  # noqa: F821
 Tensor.__rpow__ = _rpow

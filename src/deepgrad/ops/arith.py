@@ -1,6 +1,8 @@
 """Arithmetic: add, sub, mul, div, neg, pow, matmul (broadcasting differentiated)."""
 from __future__ import annotations
 
+import numpy as np
+
 from deepgrad.autograd import Function
 from deepgrad.ops.shape import reshape, sum_to, swap_last
 from deepgrad.tensor import Tensor, as_tensor
@@ -10,8 +12,23 @@ def _unbroadcast(g, shape):
     return g if g.shape == shape else sum_to(g, shape)
 
 
+def _promote(a, b):
+    """PyTorch's promotion for an integer/bool array meeting a float one: the float dtype wins
+    (NumPy would give float64 for int64 with a float32 0-d array)."""
+    ka, kb = a.dtype.kind, b.dtype.kind
+    if ka == kb:
+        return a, b
+    if kb == "f" and ka in "iub":
+        return a.astype(b.dtype), b
+    if ka == "f" and kb in "iub":
+        return a, b.astype(a.dtype)
+    return a, b
+
+
 class Add(Function):
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         return a + b
 
     def backward(self, gy):
@@ -22,6 +39,8 @@ class Add(Function):
 
 class Sub(Function):
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         return a - b
 
     def backward(self, gy):
@@ -32,6 +51,8 @@ class Sub(Function):
 
 class Mul(Function):
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         return a * b
 
     def backward(self, gy):
@@ -42,6 +63,12 @@ class Mul(Function):
 
 class Div(Function):
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
+        if a.dtype.kind in "iub":  # true division of integers gives the default float dtype
+            from deepgrad.dtypes import get_default_dtype
+
+            a, b = a.astype(get_default_dtype()), b.astype(get_default_dtype())
         return a / b
 
     def backward(self, gy):
@@ -152,6 +179,8 @@ negative = neg
 def pow(x, exponent):  # noqa: A001 - PyTorch's name
     if isinstance(exponent, Tensor):
         return Pow()(x, exponent)
+    if not isinstance(exponent, (int, float)):  # an array (or numpy scalar) exponent
+        return Pow()(x, as_tensor(exponent, like=x) if isinstance(exponent, np.generic) else Tensor(exponent))
     if not isinstance(x, Tensor):  # scalar ** tensor
         return Pow()(as_tensor(x, like=exponent), exponent)
     return PowScalar(exponent)(x)
@@ -159,6 +188,40 @@ def pow(x, exponent):  # noqa: A001 - PyTorch's name
 
 def matmul(a, b):
     return MatMul()(a, b)
+
+
+class Remainder(Function):
+    """a mod b with the sign of b (Python's and PyTorch's ``%``)."""
+
+    def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
+        self.quot = _xp(a).floor_divide(a, b)
+        return a - self.quot * b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = _unbroadcast(gy, a.shape) if a.requires_grad else None
+        gb = _unbroadcast(-gy * Tensor._make(self.quot), b.shape) if b.requires_grad else None
+        return ga, gb
+
+
+def remainder(a, b):
+    return Remainder()(a, b)
+
+
+def floor_divide(a, b):
+    """a // b, rounded toward minus infinity; not differentiable (its gradient is zero almost everywhere)."""
+    a_t = a if isinstance(a, Tensor) else as_tensor(a, like=b)
+    b_t = b if isinstance(b, Tensor) else as_tensor(b, like=a_t)
+    x, y = _promote(a_t.data, b_t.data)
+    return Tensor._make(_xp(x).floor_divide(x, y))
+
+
+def _xp(a):
+    from deepgrad.backend import get_array_module
+
+    return get_array_module(a)
 
 
 def mm(a, b):
@@ -173,5 +236,5 @@ def dot(a, b):
     return MatMul()(a, b)
 
 
-__all__ = ["add", "sub", "mul", "div", "neg", "pow", "matmul", "mm", "dot", "true_divide",
+__all__ = ["add", "sub", "mul", "div", "neg", "pow", "matmul", "remainder", "floor_divide", "mm", "dot", "true_divide",
            "divide", "multiply", "subtract", "negative"]
