@@ -14,7 +14,9 @@ import numpy as np
 
 from deepgrad.autograd import Function, is_grad_enabled
 from deepgrad.backend import get_array_module as _xp
+from deepgrad.backend import is_cupy_array
 from deepgrad.errors import op_error
+from deepgrad.kernels._compile import use_kernels
 from deepgrad.ops.elementwise import exp, log, where
 from deepgrad.ops.reduction import sum as sum_
 from deepgrad.ops.shape import getitem, movedim, reshape, sum_to
@@ -481,10 +483,60 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     rows, t, out_shape = _rows("cross_entropy", input, target)
     c = rows.shape[1]
+    if weight is None and not label_smoothing and use_kernels(rows.data) and rows.data.size \
+            and rows.dtype.kind == "f" and rows.dtype.itemsize >= 4:
+        loss = _fused_cross_entropy(rows, t, ignore_index, reduction)
+        return reshape(loss, out_shape) if reduction == "none" else loss
     w = _weight_array("cross_entropy", weight, c, rows.data)
     labels = _Labels("cross_entropy", t, c, w, ignore_index, rows.dtype)
     loss = CrossEntropy(labels, w, reduction, float(label_smoothing))(rows)
     return reshape(loss, out_shape) if reduction == "none" else loss
+
+
+class FusedCrossEntropy(Function):
+    """``CrossEntropy`` on a CUDA GPU for plain integer labels (no class weights, no smoothing):
+    one kernel for the row losses, the softmax kept for backward and the reduction, one for the
+    gradient (see ``deepgrad.kernels.loss``); about 20 launches and 2 host round trips fewer per
+    step than the array code."""
+
+    def __init__(self, target, ignore_index, reduction):
+        self.t = target
+        self.ignore_index = ignore_index
+        self.reduction = reduction
+
+    def forward(self, x):
+        from deepgrad.kernels.loss import softmax_cross_entropy
+
+        out, self.prob, bad, count = softmax_cross_entropy(x, self.t, self.ignore_index, self.reduction)
+        if bad is not None:
+            c = x.shape[1]
+            raise op_error(ValueError, f"cross_entropy: target label {bad} is out of range for {c} classes "
+                                       f"(expected 0 <= label < {c} or ignore_index={self.ignore_index})")
+        self.scale = 1.0 if self.reduction != "mean" else (1.0 / count if count else float("nan"))
+        return out
+
+    def backward(self, gy):
+        from deepgrad.kernels.loss import softmax_cross_entropy_backward
+
+        if is_grad_enabled():  # create_graph: softmax - one-hot in deepgrad ops
+            (x,) = self.inputs
+            xp = _xp(x.data)
+            t = self.t
+            valid = (t != self.ignore_index)[:, None]
+            onehot = (xp.arange(x.shape[1])[None, :] == t[:, None]) & valid
+            g = softmax(x, dim=1) * _const(valid.astype(x.dtype)) - _const(onehot.astype(x.dtype))
+            if self.reduction == "none":
+                return g * reshape(gy, (-1, 1))
+            return g * (gy * self.scale)
+        return Tensor._make(softmax_cross_entropy_backward(self.prob, self.t, gy.data, self.scale,
+                                                           self.ignore_index))
+
+
+def _fused_cross_entropy(rows, t, ignore_index, reduction):
+    if not is_cupy_array(t):
+        raise op_error(RuntimeError, f"cross_entropy: expected all tensors on the same device, got input on "
+                                     f"{rows.device} and target on cpu")
+    return FusedCrossEntropy(_xp(t).ascontiguousarray(t), int(ignore_index), reduction)(rows)
 
 
 def _cross_entropy_probs(input, target, weight, reduction, smoothing):  # noqa: A002

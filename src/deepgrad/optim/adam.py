@@ -7,10 +7,15 @@ As ``torch.optim.Adam`` (single-tensor path, same order of operations)::
     m = lerp(m, g, 1 - beta1);  v = beta2 * v + (1 - beta2) * g^2
     vmax = max(vmax, v) and use vmax for v (amsgrad)
     p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+On a CUDA GPU each parameter's update is one fused kernel (``deepgrad.kernels.optim``), the same
+operations in the same order.
 """
 from __future__ import annotations
 
 from deepgrad.backend import get_array_module
+from deepgrad.kernels._compile import use_kernels
+from deepgrad.kernels.optim import adam_update
 from deepgrad.optim.optimizer import Optimizer
 
 
@@ -54,6 +59,11 @@ class Adam(Optimizer):
             if amsgrad and "max_exp_avg_sq" not in st:
                 st["max_exp_avg_sq"] = xp.zeros_like(w)
             g = p.grad.data
+            if use_kernels(w) and g.dtype == w.dtype:  # one fused kernel on the GPU
+                st["step"] = step = st["step"] + 1
+                adam_update(w, g, st["exp_avg"], st["exp_avg_sq"], st.get("max_exp_avg_sq") if amsgrad else None,
+                            step, lr, beta1, beta2, eps, weight_decay, decoupled, maximize)
+                continue
             if maximize:
                 g = -g
             st["step"] = step = st["step"] + 1

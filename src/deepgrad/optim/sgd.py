@@ -6,9 +6,14 @@ As ``torch.optim.SGD``::
     buf = g (first step), else momentum * buf + (1 - dampening) * g
     g = g + momentum * buf (nesterov) or buf
     p -= lr * g
+
+On a CUDA GPU each parameter's update is one fused kernel (``deepgrad.kernels.optim``), the same
+operations in the same order.
 """
 from __future__ import annotations
 
+from deepgrad.kernels._compile import use_kernels
+from deepgrad.kernels.optim import sgd_update
 from deepgrad.optim.optimizer import Optimizer
 
 
@@ -42,6 +47,13 @@ class SGD(Optimizer):
             if grad is None:
                 continue
             g = grad.data  # never written into: the engine may share gradient arrays
+            if use_kernels(p.data) and g.dtype == p.data.dtype:  # one fused kernel on the GPU
+                st = state[p] if momentum != 0 else None
+                buf = sgd_update(p.data, g, None if st is None else st.get("momentum_buffer"), lr, weight_decay,
+                                 momentum, dampening, nesterov, maximize)
+                if st is not None:
+                    st["momentum_buffer"] = buf
+                continue
             if maximize:
                 g = -g
             if weight_decay != 0:

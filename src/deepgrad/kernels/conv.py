@@ -1,0 +1,158 @@
+"""im2col and col2im as one CUDA kernel each, in the layout of ``deepgrad.ops.im2col``.
+
+``im2col(x, kernel, stride, pads, dilation, out_hw)`` reads ``x`` (N, C, H, W) through its
+strides (NCHW memory, or the (C, H, W, N) memory the conv and pool ops hand each other) and
+writes the contiguous (C*KH*KW, OH*OW*N) column matrix, zero where a window reaches into the
+padding: one launch instead of a padded copy plus a strided copy.
+
+``col2im(col, x_shape, kernel, stride, pads, dilation, out_hw)`` is its adjoint.  Each thread
+owns one input pixel and gathers the column entries that came from it (at most KH*KW), so no
+atomics and no zero-filled buffer are needed: one launch instead of a zero fill plus KH*KW
+strided adds.  The result is the NCHW view of (C, H, W, N) memory, as the CPU code returns.
+
+``pads`` is (top, bottom, left, right) as in ``deepgrad.ops.im2col``.
+
+``conv2d_forward``, ``conv_transpose2d_forward`` and ``conv2d_weight_grad_forward`` are the GPU
+bodies of the three Functions of ``deepgrad.ops.conv`` (they read the Function's geometry:
+``stride``, ``pads``, ``dilation``, ``groups``, ``out_hw``, ``kernel``, ``keep_columns``): one
+im2col or col2im launch and one batched matmul each.  The CPU code builds columns in blocks of
+rows so that a block stays in cache; on the GPU one block is best (fewer launches).
+"""
+from __future__ import annotations
+
+from deepgrad.backend import cupy_module
+from deepgrad.kernels._compile import elementwise
+
+_GEOM = ("int32 N, int32 H, int32 W, int32 KH, int32 KW, int32 OH, int32 OW, int32 SH, int32 SW, "
+         "int32 DH, int32 DW, int32 PT, int32 PL")
+
+_IM2COL = """
+ptrdiff_t r = i;
+const int n = r % N; r /= N;
+const int ow = r % OW; r /= OW;
+const int oh = r % OH; r /= OH;
+const int kj = r % KW; r /= KW;
+const int ki = r % KH;
+const int c = r / KH;
+const int hh = oh * SH - PT + ki * DH;
+const int ww = ow * SW - PL + kj * DW;
+if (hh >= 0 && hh < H && ww >= 0 && ww < W) {
+    const ptrdiff_t ix[4] = {n, c, hh, ww};
+    col = x[ix];
+} else {
+    col = (T)0;
+}
+"""
+
+_COL2IM = """
+ptrdiff_t r = i;
+const int n = r % N; r /= N;
+const int w = r % W; r /= W;
+const int h = r % H;
+const int c = r / H;
+const ptrdiff_t plane = (ptrdiff_t)OH * OW * N;
+T acc = (T)0;
+for (int ki = 0; ki < KH; ++ki) {
+    const int hh = h + PT - ki * DH;
+    if (hh < 0 || hh % SH != 0) continue;
+    const int oh = hh / SH;
+    if (oh >= OH) continue;
+    for (int kj = 0; kj < KW; ++kj) {
+        const int ww = w + PL - kj * DW;
+        if (ww < 0 || ww % SW != 0) continue;
+        const int ow = ww / SW;
+        if (ow >= OW) continue;
+        acc += col[((ptrdiff_t)(c * KH + ki) * KW + kj) * plane + ((ptrdiff_t)oh * OW + ow) * N + n];
+    }
+}
+img = acc;
+"""
+
+
+def _geom_args(n, h, w, kernel, stride, pads, dilation, out_hw):
+    return (n, h, w, kernel[0], kernel[1], out_hw[0], out_hw[1], stride[0], stride[1],
+            dilation[0], dilation[1], pads[0], pads[2])
+
+
+def im2col(x, kernel, stride, pads, dilation, out_hw):
+    """Columns (C*KH*KW, OH*OW*N) of the CuPy array ``x`` (N, C, H, W), in one kernel launch."""
+    cp = cupy_module()
+    n, c, h, w = x.shape
+    col = cp.empty((c * kernel[0] * kernel[1], out_hw[0] * out_hw[1] * n), dtype=x.dtype)
+    if col.size:
+        k = elementwise("deepgrad_im2col", "raw T x, " + _GEOM, "T col", _IM2COL)
+        k(x, *_geom_args(n, h, w, kernel, stride, pads, dilation, out_hw), col)
+    return col
+
+
+def col2im(col, x_shape, kernel, stride, pads, dilation, out_hw):
+    """Adjoint of ``im2col``: (C*KH*KW, OH*OW*N) columns summed back onto an (N, C, H, W) image,
+    returned as the NCHW view of (C, H, W, N) memory; one kernel launch."""
+    cp = cupy_module()
+    n, c, h, w = x_shape
+    img = cp.empty((c, h, w, n), dtype=col.dtype)
+    if img.size:
+        flat = cp.ascontiguousarray(col).reshape(-1)
+        k = elementwise("deepgrad_col2im", "raw T col, " + _GEOM, "T img", _COL2IM)
+        k(flat, *_geom_args(n, h, w, kernel, stride, pads, dilation, out_hw), img)
+    return img.transpose(3, 0, 1, 2)
+
+
+def _out_size(size, kernel, stride, pad_total, dilation):
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def conv2d_forward(fn, x, w, b=None):
+    """``Conv2d.forward`` on CuPy arrays: im2col kernel, one (grouped) matmul, bias; keeps the
+    columns on ``fn.col`` when ``fn.keep_columns``.  Returns the NCHW view of (OC, OH, OW, N) memory."""
+    cp = cupy_module()
+    n, _, h, wd = x.shape
+    oc, cg, kh, kw = w.shape
+    g = fn.groups
+    if fn.out_hw is None:
+        fn.out_hw = (_out_size(h, kh, fn.stride[0], fn.pads[0] + fn.pads[1], fn.dilation[0]),
+                     _out_size(wd, kw, fn.stride[1], fn.pads[2] + fn.pads[3], fn.dilation[1]))
+    oh, ow = fn.out_hw
+    col = im2col(x, (kh, kw), fn.stride, fn.pads, fn.dilation, fn.out_hw)
+    if g == 1:
+        y = w.reshape(oc, -1) @ col
+    else:
+        y = cp.matmul(w.reshape(g, oc // g, -1), col.reshape(g, cg * kh * kw, -1)).reshape(oc, -1)
+    if b is not None:
+        y += b.reshape(oc, 1)
+    if fn.keep_columns:
+        fn.col = col
+    return y.reshape(oc, oh, ow, n).transpose(3, 0, 1, 2)
+
+
+def conv_transpose2d_forward(fn, x, w, b=None):
+    """``ConvTranspose2d.forward`` on CuPy arrays: one (grouped) matmul W^T x, then the col2im kernel."""
+    cp = cupy_module()
+    n, cin, h, wd = x.shape
+    _, cog, kh, kw = w.shape
+    g = fn.groups
+    cout = g * cog
+    xm = cp.ascontiguousarray(x.transpose(1, 2, 3, 0)).reshape(g, cin // g, -1)  # free from (C, H, W, N) memory
+    wt = w.reshape(g, cin // g, cog * kh * kw).transpose(0, 2, 1)
+    col = wt[0] @ xm[0] if g == 1 else cp.matmul(wt, xm).reshape(cout * kh * kw, -1)
+    y = col2im(col, (n, cout) + tuple(fn.out_hw), (kh, kw), fn.stride, fn.pads, fn.dilation, (h, wd))
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    return y
+
+
+def conv2d_weight_grad_forward(fn, x, gy):
+    """``Conv2dWeightGrad.forward`` on CuPy arrays: the forward's columns (or the im2col kernel)
+    times the output gradient, one (grouped) matmul."""
+    cp = cupy_module()
+    g = fn.groups
+    c, oc = x.shape[1], gy.shape[1]
+    kh, kw = fn.kernel
+    k = (c // g) * kh * kw
+    col = getattr(fn, "col", None)
+    fn.col = fn.src = None  # used once; do not keep them alive with the graph
+    if col is None:
+        col = im2col(x, fn.kernel, fn.stride, fn.pads, fn.dilation, gy.shape[2:])
+    gm = cp.ascontiguousarray(gy.transpose(1, 2, 3, 0)).reshape(g, oc // g, -1)
+    gw = gm[0] @ col.T if g == 1 else cp.matmul(gm, col.reshape(g, k, -1).transpose(0, 2, 1))
+    return gw.reshape(oc, c // g, kh, kw)

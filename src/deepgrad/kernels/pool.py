@@ -1,0 +1,96 @@
+"""Max pooling forward and backward as one CUDA kernel each, in the layout of ``deepgrad.ops.pool``.
+
+``max_pool2d_forward(x, kernel, stride, pads, dilation, out_hw)`` returns ``(y, idx)``: ``y`` the
+NCHW view of (C, OH, OW, N) memory and ``idx`` the (C, OH, OW, N) kernel position (``ki * KW +
+kj``) of each window's first maximum, uint8 when the window has fewer than 256 cells, else
+int32, exactly what ``MaxPool2d`` keeps on the CPU.  As in PyTorch, padding cells never win and
+a NaN is a maximum (a later NaN replaces an earlier one).
+
+``max_pool2d_backward(gy, idx, kernel, stride, pads, dilation, in_hw)`` sends each output's
+gradient to its kept input cell.  Each thread owns one input cell and gathers from the (at most
+KH*KW) windows that contain it, so overlapping windows need no atomics; the result is the NCHW
+view of (C, H, W, N) memory.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from deepgrad.backend import cupy_module
+from deepgrad.kernels._compile import elementwise
+from deepgrad.kernels.conv import _GEOM, _geom_args
+
+_FORWARD = """
+ptrdiff_t r = i;
+const int n = r % N; r /= N;
+const int ow = r % OW; r /= OW;
+const int oh = r % OH;
+const int c = r / OH;
+T best = (T)0;
+int bi = -1;
+for (int ki = 0; ki < KH; ++ki) {
+    const int hh = oh * SH - PT + ki * DH;
+    if (hh < 0 || hh >= H) continue;
+    for (int kj = 0; kj < KW; ++kj) {
+        const int ww = ow * SW - PL + kj * DW;
+        if (ww < 0 || ww >= W) continue;
+        const ptrdiff_t ix[4] = {n, c, hh, ww};
+        const T v = x[ix];
+        if (bi < 0 || v > best || v != v) { best = v; bi = ki * KW + kj; }
+    }
+}
+y = best;
+idx = (I)(bi < 0 ? 0 : bi);
+"""
+
+_BACKWARD = """
+ptrdiff_t r = i;
+const int n = r % N; r /= N;
+const int w = r % W; r /= W;
+const int h = r % H;
+const int c = r / H;
+T acc = (T)0;
+for (int ki = 0; ki < KH; ++ki) {
+    const int hh = h + PT - ki * DH;
+    if (hh < 0 || hh % SH != 0) continue;
+    const int oh = hh / SH;
+    if (oh >= OH) continue;
+    for (int kj = 0; kj < KW; ++kj) {
+        const int ww = w + PL - kj * DW;
+        if (ww < 0 || ww % SW != 0) continue;
+        const int ow = ww / SW;
+        if (ow >= OW) continue;
+        if ((int)idx[(((ptrdiff_t)c * OH + oh) * OW + ow) * N + n] == ki * KW + kj) {
+            const ptrdiff_t g[4] = {n, c, oh, ow};
+            acc += gy[g];
+        }
+    }
+}
+gx = acc;
+"""
+
+
+def max_pool2d_forward(x, kernel, stride, pads, dilation, out_hw):
+    """(y, idx) of max pooling the CuPy array ``x`` (N, C, H, W) of floats; one kernel launch."""
+    cp = cupy_module()
+    n, c, h, w = x.shape
+    k = kernel[0] * kernel[1]
+    y = cp.empty((c, out_hw[0], out_hw[1], n), dtype=x.dtype)
+    idx = cp.empty(y.shape, dtype=np.uint8 if k < 256 else np.int32)
+    if y.size:
+        kern = elementwise("deepgrad_max_pool2d", "raw T x, " + _GEOM, "T y, I idx", _FORWARD)
+        kern(x, *_geom_args(n, h, w, kernel, stride, pads, dilation, out_hw), y, idx)
+    return y.transpose(3, 0, 1, 2), idx
+
+
+def max_pool2d_backward(gy, idx, kernel, stride, pads, dilation, in_hw):
+    """Gradient of max pooling: ``gy`` (N, C, OH, OW) routed through ``idx`` (C, OH, OW, N) onto
+    an (N, C, H, W) input (the NCHW view of (C, H, W, N) memory); one kernel launch."""
+    cp = cupy_module()
+    n, c, oh, ow = gy.shape
+    h, w = in_hw
+    gx = cp.empty((c, h, w, n), dtype=gy.dtype)
+    if gx.size:
+        flat = cp.ascontiguousarray(idx).reshape(-1)
+        kern = elementwise("deepgrad_max_pool2d_backward", "raw T gy, raw I idx, " + _GEOM, "T gx", _BACKWARD)
+        kern(gy, flat, *_geom_args(n, h, w, kernel, stride, pads, dilation, (oh, ow)), gx)
+    return gx.transpose(3, 0, 1, 2)
