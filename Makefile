@@ -21,7 +21,7 @@ $(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
 
 test: $(STAMP)
 	$(PY) -m ruff check src tests examples benchmarks
-	$(PY) -m pytest -m "not slow and not gpu" --durations=15
+	$(PY) -m pytest -q -m "not slow and not gpu" --durations=15
 
 demo: $(DEMO_STAMP)
 	$(PY) examples/demo.py

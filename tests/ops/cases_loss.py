@@ -12,8 +12,8 @@ def _w(n, like):
     """Fixed class weights 0.5, 1.0, 1.5, ... as a deepgrad or torch tensor of ``like``'s dtype."""
     vals = [0.5 * (i + 1) for i in range(n)]
     if isinstance(like, torch.Tensor):
-        return torch.tensor(vals, dtype=like.dtype)
-    return dg.tensor(vals, dtype=like.dtype)
+        return torch.tensor(vals, dtype=like.dtype, device=like.device)
+    return dg.tensor(vals, dtype=like.dtype, device=like.device)
 
 
 def _torch_kl_div(x, p, **kw):
