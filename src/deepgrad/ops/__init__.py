@@ -27,7 +27,7 @@ for _fam in _FAMILIES:
 
 # Tensor methods that forward to the op of the same name: x.exp() is exp(x).
 _METHODS = [
-    "exp", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tan",
+    "exp", "expm1", "erf", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tan",
     "clamp", "clip", "maximum", "minimum", "square", "reciprocal",
     "sigmoid", "tanh", "relu", "softplus", "neg",
     "sum", "mean", "max", "min", "prod", "logsumexp", "var", "std", "norm", "argmax", "argmin",
