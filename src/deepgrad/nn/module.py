@@ -1,0 +1,440 @@
+"""``Module``: the base of every layer and model, as ``torch.nn.Module``.
+
+Assigning a ``Parameter``, a ``Module`` or (through ``register_buffer``) a buffer to an
+attribute registers it in the ordered dicts ``_parameters``, ``_modules`` and ``_buffers``;
+everything else (``parameters()``, ``state_dict()``, ``to(device)``, ``repr``) walks them.
+"""
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from deepgrad.backend import Device, as_numpy, to_device
+from deepgrad.dtypes import to_dtype
+from deepgrad.nn.parameter import Buffer, Parameter
+from deepgrad.tensor import Tensor
+
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """Returned by ``register_*_hook``: ``handle.remove()`` unregisters the hook (also a context manager)."""
+
+    def __init__(self, hooks: dict):
+        self._hooks = weakref.ref(hooks)
+        self.id = next(_hook_ids)
+
+    def remove(self):
+        """Unregister the hook (a second call does nothing)."""
+        hooks = self._hooks()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+class Module:
+    """Base class of layers and models: subclass, assign parameters/sub-modules in ``__init__``,
+    compute the output in ``forward``; call the module (``model(x)``) to run it with its hooks."""
+
+    training: bool
+
+    def __init__(self):
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    # -- calling ------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if not self._forward_pre_hooks and not self._forward_hooks:
+            return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            res = hook(self, args)
+            if res is not None:
+                args = res if isinstance(res, tuple) else (res,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            res = hook(self, args, out)
+            if res is not None:
+                out = res
+        return out
+
+    def register_forward_hook(self, hook):
+        """``hook(module, inputs, output)`` runs after forward; a non-None result replaces the output."""
+        self._check_init()
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, inputs)`` runs before forward; a non-None result replaces the inputs."""
+        self._check_init()
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
+    # -- registration -------------------------------------------------------------------
+    def _check_init(self):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__}: cannot assign parameters or modules before Module.__init__() "
+                "is called; call super().__init__() first in your __init__"
+            )
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if isinstance(value, Parameter):
+            self._check_init()
+            _remove_from(d, name, self._modules, self._buffers)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._check_init()
+            _remove_from(d, name, self._parameters, self._buffers)
+            self._modules[name] = value
+        elif isinstance(value, Buffer):
+            self.register_buffer(name, value, persistent=value.persistent)
+        elif "_parameters" in d and name in self._parameters:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
+                                "(a deepgrad.nn.Parameter or None is required)")
+            self._parameters[name] = None
+        elif "_modules" in d and name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} "
+                                "(a deepgrad.nn.Module or None is required)")
+            self._modules[name] = None
+        elif "_buffers" in d and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} "
+                                "(a deepgrad.Tensor or None is required)")
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            s = d.get(store)
+            if s is not None and name in s:
+                return s[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                self._non_persistent.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter or None) under ``name``."""
+        self._check_init()
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
+        _check_name(self, name, "parameter")
+        self.__dict__.pop(name, None)
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Register a non-learnable tensor (running statistics, ...) saved in ``state_dict`` when persistent."""
+        self._check_init()
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        _check_name(self, name, "buffer")
+        self.__dict__.pop(name, None)
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        """Register ``module`` (or None) as the child ``name``."""
+        self._check_init()
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
+        _check_name(self, name, "module")
+        self.__dict__.pop(name, None)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target):
+        """The sub-module at the dotted path ``target`` ('' is the module itself)."""
+        mod = self
+        if target:
+            for part in target.split("."):
+                if part not in mod._modules:
+                    raise AttributeError(f"{type(mod).__name__} has no submodule {part!r} (path {target!r})")
+                mod = mod._modules[part]
+        return mod
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path ``target`` ('fc1.weight')."""
+        mod_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        if name not in mod._parameters:
+            raise AttributeError(f"{type(mod).__name__} has no parameter {name!r}")
+        return mod._parameters[name]
+
+    # -- traversal ----------------------------------------------------------------------
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(name, module) for this module and every descendant, depth first."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is None:
+                continue
+            yield from m.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
+
+    def modules(self):
+        """This module and every descendant (each once)."""
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        """(name, module) for the direct children."""
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        """The direct children."""
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, store, prefix, recurse, remove_duplicate=True):
+        seen = set()
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for mprefix, m in mods:
+            for name, t in getattr(m, store).items():
+                if t is None or (remove_duplicate and id(t) in seen):
+                    continue
+                seen.add(id(t))
+                yield mprefix + ("." if mprefix else "") + name, t
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, Parameter) pairs; a parameter shared by two layers is listed once."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        """Every Parameter of this module and (with ``recurse``) its descendants, each once."""
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, buffer) pairs."""
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        """Every buffer (running statistics, ...)."""
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # -- modes and gradients ------------------------------------------------------------
+    def train(self, mode=True):
+        """Training mode (dropout active, batch statistics) for this module and its descendants."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train(): mode must be a bool, got {mode!r}")
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self):
+        """Evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on every parameter (False freezes the module)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Clear every parameter's gradient (to None, or to zeros in place)."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad.data[...] = 0
+
+    def apply(self, fn):
+        """Call ``fn(m)`` on every sub-module (children first) and on this module; returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    # -- devices and dtypes -------------------------------------------------------------
+    def _move(self, fn):
+        """Replace the array of every parameter, gradient and buffer by ``fn(array)`` in place, so
+        the Parameter objects (and the optimizers holding them) stay the same."""
+        for t in itertools.chain(self.parameters(), self.buffers()):
+            t.data = fn(t.data)
+            if t.grad is not None:
+                t.grad.data = fn(t.grad.data)
+        return self
+
+    def to(self, device=None, dtype=None):
+        """Move parameters and buffers to ``device`` and/or cast floating ones to ``dtype``, in place."""
+        if device is not None and not isinstance(device, (str, Device)):
+            device, dtype = None, device
+        if isinstance(device, str) and device not in ("cpu",) and not device.startswith("cuda"):
+            device, dtype = None, device
+        if device is not None:
+            dev = Device(device)
+            self._move(lambda a: to_device(a, dev))
+        if dtype is not None:
+            dt = to_dtype(dtype)
+            self._move(lambda a: a.astype(dt) if a.dtype.kind in "fc" and a.dtype != dt else a)
+        return self
+
+    def cuda(self, device=0):
+        """Move to the GPU ``device`` in place."""
+        return self.to(f"cuda:{device}" if isinstance(device, int) else device)
+
+    def cpu(self):
+        """Move to the CPU in place."""
+        return self.to("cpu")
+
+    def float(self):
+        """Cast floating parameters and buffers to float32 in place."""
+        return self.to(dtype="float32")
+
+    def double(self):
+        """Cast floating parameters and buffers to float64 in place."""
+        return self.to(dtype="float64")
+
+    def half(self):
+        """Cast floating parameters and buffers to float16 in place."""
+        return self.to(dtype="float16")
+
+    # -- state ------------------------------------------------------------------------
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """Ordered dict of every parameter and persistent buffer by dotted name (sharing memory)."""
+        if destination is None:
+            destination = OrderedDict()
+        for mprefix, m in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
+            p = mprefix + "." if mprefix else ""
+            for name, t in m._parameters.items():
+                if t is not None:
+                    destination[p + name] = t if keep_vars else Tensor._make(t.data)
+            for name, t in m._buffers.items():
+                if t is not None and name not in m._non_persistent:
+                    destination[p + name] = t if keep_vars else Tensor._make(t.data)
+        return destination
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy arrays from ``state_dict`` into the parameters and buffers (in place).
+
+        Shape mismatches always raise; with ``strict`` so do missing and unexpected keys.
+        Returns ``(missing_keys, unexpected_keys)`` as PyTorch does."""
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        if strict:
+            if unexpected:
+                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
+            if missing:
+                errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+        for k, t in own.items():
+            if k not in state_dict:
+                continue
+            v = _array(state_dict[k])
+            shape = tuple(v.shape)
+            if shape != tuple(t.shape):
+                errors.append(f"size mismatch for {k}: copying a param with shape {shape} from checkpoint, "
+                              f"the shape in current model is {tuple(t.shape)}.")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
+        for k, t in own.items():
+            if k not in state_dict:
+                continue
+            v = _array(state_dict[k])
+            xp = _xp_of(t.data)
+            arr = as_numpy(v) if xp is np else xp.asarray(v)
+            if assign:
+                t.data = arr.astype(t.data.dtype, copy=True)
+            else:
+                t.data[...] = arr.astype(t.data.dtype, copy=False)
+        return _IncompatibleKeys(missing, unexpected)
+
+    # -- printing ---------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text between the parentheses of this module's repr (its settings)."""
+        return ""
+
+    def _get_name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        for name, m in self._modules.items():
+            body = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {body}")
+        if not self._modules:
+            return f"{self._get_name()}({extra})"
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _remove_from(d, name, *stores):
+    d.pop(name, None)
+    for s in stores:
+        s.pop(name, None)
+
+
+def _check_name(module, name, kind):
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name must be a string, got {type(name).__name__}")
+    if not name or "." in name:
+        raise KeyError(f"{kind} name can't be empty or contain '.', got {name!r}")
+    if hasattr(type(module), name):
+        raise KeyError(f"attribute {name!r} already exists on {type(module).__name__}")
+
+
+def _array(v):
+    """The array in a state_dict value (Tensor, numpy/cupy array, or a number or list)."""
+    v = v.data if isinstance(v, Tensor) else v
+    return v if hasattr(v, "shape") and hasattr(v, "dtype") else np.asarray(v)
+
+
+def _xp_of(a):
+    from deepgrad.backend import get_array_module
+
+    return get_array_module(a)
+
+
+__all__ = ["Module", "RemovableHandle"]

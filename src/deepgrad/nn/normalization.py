@@ -1,0 +1,156 @@
+"""Normalization layers: ``BatchNorm1d/2d/3d`` (running statistics as PyTorch) and ``LayerNorm``."""
+from __future__ import annotations
+
+import numpy as np
+
+from deepgrad.nn import init
+from deepgrad.nn._util import empty_array, empty_parameter
+from deepgrad.nn.module import Module
+from deepgrad.ops.norm import batch_norm, layer_norm
+from deepgrad.tensor import Tensor
+
+
+class _BatchNorm(Module):
+    """Normalize each channel with the batch statistics in training (updating running_mean and
+    the unbiased running_var by ``momentum``, or their cumulative average when momentum is None)
+    and with the running statistics in eval; then the learned affine map weight * xhat + bias."""
+
+    _expected = ""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None, *, bias=True):
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        self.use_bias = bias
+        if affine:
+            self.weight = empty_parameter((num_features,), device, dtype)
+            if bias:
+                self.bias = empty_parameter((num_features,), device, dtype)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(empty_array((num_features,), device, dtype)))
+            self.register_buffer("running_var", Tensor(empty_array((num_features,), device, dtype)))
+            xp = self.running_mean.xp
+            self.register_buffer("num_batches_tracked", Tensor(xp.zeros((), dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self):
+        """running_mean = 0, running_var = 1, num_batches_tracked = 0."""
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def _check_input(self, input):  # noqa: A002
+        raise NotImplementedError
+
+    def forward(self, input):  # noqa: A002
+        self._check_input(input)
+        if input.shape[1] != self.num_features:
+            raise ValueError(f"{self!r}: expected input of shape {self._expected} with C={self.num_features}, "
+                             f"got shape {input.shape}")
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:  # cumulative moving average
+                momentum = 1.0 / float(self.num_batches_tracked.data)
+        use_batch_stats = self.training or self.running_mean is None
+        track = not self.training or self.track_running_stats
+        return batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
+                          self.weight, self.bias, use_batch_stats, momentum, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.use_bias}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization of (N, C) or (N, C, L) inputs."""
+
+    _expected = "(N, C) or (N, C, L)"
+
+    def _check_input(self, input):  # noqa: A002
+        if input.ndim not in (2, 3):
+            raise ValueError(f"{self!r}: expected 2D or 3D input of shape {self._expected}, got shape {input.shape}")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of (N, C, H, W) inputs (one statistic per channel)."""
+
+    _expected = "(N, C, H, W)"
+
+    def _check_input(self, input):  # noqa: A002
+        if input.ndim != 4:
+            raise ValueError(f"{self!r}: expected 4D input of shape {self._expected}, got shape {input.shape}")
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of (N, C, D, H, W) inputs."""
+
+    _expected = "(N, C, D, H, W)"
+
+    def _check_input(self, input):  # noqa: A002
+        if input.ndim != 5:
+            raise ValueError(f"{self!r}: expected 5D input of shape {self._expected}, got shape {input.shape}")
+
+
+class LayerNorm(Module):
+    """Normalize over the last dims ``normalized_shape`` of each sample, then weight * xhat + bias."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        self.use_bias = bias
+        if elementwise_affine:
+            self.weight = empty_parameter(self.normalized_shape, device, dtype)
+            if bias:
+                self.bias = empty_parameter(self.normalized_shape, device, dtype)
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):  # noqa: A002
+        k = len(self.normalized_shape)
+        if input.ndim < k or input.shape[input.ndim - k:] != self.normalized_shape:
+            raise ValueError(f"{self!r}: expected input of shape (*, {', '.join(map(str, self.normalized_shape))}), "
+                             f"got shape {input.shape}")
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.use_bias}")
+
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm"]

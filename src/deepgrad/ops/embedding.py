@@ -1,0 +1,92 @@
+"""``embedding``: rows of a weight matrix picked by integer ids (a lookup table).
+
+The gradient of the table adds up the output gradients of every position that used a row,
+so an id repeated in a batch receives the sum of its gradients; ``padding_idx`` gets none.
+"""
+from __future__ import annotations
+
+from deepgrad.autograd import Function
+from deepgrad.errors import op_error
+from deepgrad.tensor import Tensor
+
+
+class Embedding(Function):
+    """weight[indices] for an integer array ``indices`` of any shape."""
+
+    def __init__(self, indices, padding_idx=None):
+        self.indices = indices
+        self.padding_idx = padding_idx
+
+    def forward(self, w):
+        xp = _xp(w)
+        return xp.take(w, self.indices, axis=0)
+
+    def backward(self, gy):
+        return EmbeddingGrad(self.indices, self.inputs[0].shape[0], self.padding_idx)(gy)
+
+
+class EmbeddingGrad(Function):
+    """Scatter-add of gy (shape indices.shape + (D,)) into a (num_embeddings, D) table."""
+
+    def __init__(self, indices, num, padding_idx):
+        self.indices = indices
+        self.num = num
+        self.padding_idx = padding_idx
+
+    def forward(self, gy):
+        xp = _xp(gy)
+        d = gy.shape[-1]
+        gw = xp.zeros((self.num, d), dtype=gy.dtype)
+        xp.add.at(gw, self.indices.reshape(-1), gy.reshape(-1, d))
+        if self.padding_idx is not None:
+            gw[self.padding_idx] = 0
+        return gw
+
+    def backward(self, ggw):
+        if self.padding_idx is not None:
+            xp = _xp(ggw.data)
+            mask = xp.ones((self.num, 1), dtype=ggw.dtype)
+            mask[self.padding_idx] = 0
+            ggw = ggw * Tensor._make(mask)
+        return Embedding(self.indices)(ggw)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # noqa: A002 - PyTorch's names
+              scale_grad_by_freq=False, sparse=False):
+    """``F.embedding``: ``weight[input]`` for integer ids ``input`` of any shape.
+
+    ``padding_idx`` rows get no gradient; ``max_norm`` renormalizes (in place, as PyTorch) the
+    looked-up rows whose ``norm_type``-norm exceeds it."""
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
+    idx = input.data if isinstance(input, Tensor) else input
+    xp = _xp(weight.data)
+    idx = xp.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise op_error(TypeError, f"embedding: expected integer ids, got dtype {idx.dtype}")
+    if weight.ndim != 2:
+        raise op_error(ValueError, f"embedding: weight must be 2-D (num_embeddings, embedding_dim), "
+                                   f"got shape {weight.shape}")
+    num = weight.shape[0]
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= num):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise op_error(IndexError, f"embedding: id {bad} is out of range for a table of {num} rows "
+                                   f"(ids must lie in [0, {num - 1}])")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    if max_norm is not None:
+        rows = xp.unique(idx.reshape(-1))
+        w = weight.data
+        norms = (xp.abs(w[rows]) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
+        w[rows] *= scale[:, None]
+    return Embedding(idx, padding_idx)(weight)
+
+
+def _xp(a):
+    from deepgrad.backend import get_array_module
+
+    return get_array_module(a)
+
+
+__all__ = ["embedding"]

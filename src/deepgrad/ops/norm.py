@@ -1,0 +1,163 @@
+"""Normalization ops: ``batch_norm`` and ``layer_norm``, each one fused Function.
+
+Both standardize x over some axes (xhat = (x - mean) / sqrt(var + eps), biased variance) and
+then apply a per-feature affine map gamma * xhat + beta.  The backward is the closed form
+
+    gx = inv_std * (g - mean(g) - xhat * mean(g * xhat)),   g = gy * gamma,
+
+with the means over the normalized axes, so no graph of small ops is kept for it.
+"""
+from __future__ import annotations
+
+from deepgrad.autograd import Function, config
+from deepgrad.errors import op_error
+from deepgrad.ops.reduction import sum as _sum
+from deepgrad.ops.shape import reshape, sum_to
+from deepgrad.tensor import Tensor
+
+
+class _Normalize(Function):
+    """Standardize over ``axes`` then scale and shift by gamma and beta shaped ``pshape``."""
+
+    def __init__(self, axes, eps, pshape):
+        self.axes = axes
+        self.eps = eps
+        self.pshape = pshape
+
+    def forward(self, x, gamma, beta):
+        xp = _xp(x)
+        mean = x.mean(axis=self.axes, keepdims=True)
+        xc = x - mean
+        var = (xc * xc).mean(axis=self.axes, keepdims=True)
+        inv_std = 1.0 / xp.sqrt(var + self.eps)
+        xhat = xc * inv_std
+        self.mean, self.var = mean, var
+        self.xhat, self.inv_std = xhat, inv_std
+        self.count = x.size // mean.size
+        return xhat * gamma.reshape(self.pshape) + beta.reshape(self.pshape)
+
+    def _stats(self, x):
+        """(xhat, inv_std) as Tensors: the saved arrays, or recomputed with ops under create_graph."""
+        if not config.grad_enabled:
+            return Tensor._make(self.xhat), Tensor._make(self.inv_std)
+        inv_n = 1.0 / self.count
+        mean = _sum(x, self.axes, True) * inv_n
+        xc = x - mean
+        var = _sum(xc * xc, self.axes, True) * inv_n
+        inv_std = (var + self.eps) ** -0.5
+        return xc * inv_std, inv_std
+
+    def backward(self, gy):
+        x, gamma, beta = self.inputs
+        xhat, inv_std = self._stats(x)
+        gx = ggamma = gbeta = None
+        if beta.requires_grad:
+            gbeta = reshape(sum_to(gy, self.pshape), beta.shape)
+        if gamma.requires_grad:
+            ggamma = reshape(sum_to(gy * xhat, self.pshape), gamma.shape)
+        if x.requires_grad:
+            g = gy * reshape(gamma, self.pshape)
+            inv_n = 1.0 / self.count
+            mg = _sum(g, self.axes, True) * inv_n
+            mgx = _sum(g * xhat, self.axes, True) * inv_n
+            gx = (g - mg - xhat * mgx) * inv_std
+        return gx, ggamma, gbeta
+
+
+class BatchNorm(_Normalize):
+    """Per-channel normalization over the batch (and spatial) axes."""
+
+
+class LayerNorm(_Normalize):
+    """Per-sample normalization over the trailing axes."""
+
+
+def _affine_params(x, weight, bias, shape):
+    xp = _xp(x.data)
+    if weight is None:
+        weight = Tensor._make(xp.ones(shape, dtype=x.dtype))
+    if bias is None:
+        bias = Tensor._make(xp.zeros(shape, dtype=x.dtype))
+    return weight, bias
+
+
+def _data(t):
+    return t.data if isinstance(t, Tensor) else t
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
+               momentum=0.1, eps=1e-5):
+    """``F.batch_norm`` for inputs (N, C) or (N, C, *): normalize each channel over the batch
+    (and spatial) axes.  In training the batch statistics are used and the running ones updated
+    in place (running_var with the unbiased variance); otherwise the running statistics are used."""
+    x = input
+    if x.ndim < 2:
+        raise op_error(ValueError, f"batch_norm: expected input of shape (N, C) or (N, C, *), got shape {x.shape}")
+    C = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and tuple(t.shape) != (C,):
+            raise op_error(ValueError, f"batch_norm: {name} has shape {tuple(t.shape)}, expected ({C},) "
+                                       f"for input of shape {x.shape}")
+    axes = (0,) + tuple(range(2, x.ndim))
+    pshape = (1, C) + (1,) * (x.ndim - 2)
+    use_batch = training or running_mean is None or running_var is None
+    if use_batch:
+        count = x.data.size // C
+        if count <= 1:
+            raise op_error(ValueError, f"batch_norm: expected more than 1 value per channel when training, "
+                                       f"got input of shape {x.shape}")
+        w, b = _affine_params(x, weight, bias, (C,))
+        fn = BatchNorm(axes, eps, pshape)
+        y = fn(x, w, b)
+        if training and running_mean is not None and running_var is not None:
+            m = float(momentum)
+            rm, rv = _data(running_mean), _data(running_var)
+            mean = fn.mean.reshape(C).astype(rm.dtype, copy=False)
+            var = (fn.var.reshape(C) * (count / (count - 1))).astype(rv.dtype, copy=False)
+            rm *= 1.0 - m
+            rm += m * mean
+            rv *= 1.0 - m
+            rv += m * var
+        return y
+    xp = _xp(x.data)
+    inv = Tensor._make((1.0 / xp.sqrt(_data(running_var) + eps)).astype(x.dtype, copy=False))
+    rm = Tensor._make(_data(running_mean).astype(x.dtype, copy=False))
+    scale = inv if weight is None else weight * inv
+    shift = -(rm * scale) if bias is None else bias - rm * scale
+    return x * reshape(scale, pshape) + reshape(shift, pshape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """``F.layer_norm``: normalize over the last ``len(normalized_shape)`` axes, then
+    weight * xhat + bias (weight and bias shaped ``normalized_shape``)."""
+    x = input
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
+        raise op_error(ValueError, f"layer_norm: normalized_shape {shape} does not match the last dimensions "
+                                   f"of input of shape {x.shape} (expected shape (*, {', '.join(map(str, shape))}))")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise op_error(ValueError, f"layer_norm: {name} has shape {tuple(t.shape)}, expected {shape}")
+    w, b = _affine_params(x, weight, bias, shape)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    return LayerNorm(axes, eps, shape)(x, w, b)
+
+
+def _xp(a):
+    from deepgrad.backend import get_array_module
+
+    return get_array_module(a)
+
+
+__all__ = ["batch_norm", "layer_norm"]
+
+# ops/__init__.py imports this module as the attribute ``deepgrad.ops.norm``, which would hide
+# the vector norm of ops/reduction.py; re-exporting it here puts the function back.
+try:
+    from deepgrad.ops.reduction import norm  # noqa: F401
+
+    __all__.append("norm")
+except ImportError:
+    pass

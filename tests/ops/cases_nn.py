@@ -1,0 +1,48 @@
+"""Op table rows: the layer ops of deepgrad.nn (linear, bilinear, batch_norm, layer_norm, embedding)."""
+import numpy as np
+import torch
+import torch.nn.functional as TF
+
+import deepgrad as dg
+from tests.ops.optable import OpCase
+
+_RM = np.array([0.3, -0.2, 0.1])
+_RV = np.array([1.5, 0.7, 2.0])
+
+
+def _dg_eval_bn(x, w, b):
+    return dg.batch_norm(x, dg.Tensor(_RM.astype(x.dtype)), dg.Tensor(_RV.astype(x.dtype)), w, b, training=False)
+
+
+def _torch_eval_bn(x, w, b):
+    return TF.batch_norm(x, torch.tensor(_RM, dtype=x.dtype), torch.tensor(_RV, dtype=x.dtype), w, b, training=False)
+
+
+CASES = [
+    OpCase("linear_2d", lambda x, w, b: dg.linear(x, w, b), TF.linear, [(4, 5), (3, 5), (3,)]),
+    OpCase("linear_nobias", lambda x, w: dg.linear(x, w), TF.linear, [(4, 5), (3, 5)]),
+    OpCase("linear_3d", lambda x, w, b: dg.linear(x, w, b), TF.linear, [(2, 4, 5), (3, 5), (3,)]),
+    OpCase("linear_1d", lambda x, w, b: dg.linear(x, w, b), TF.linear, [(5,), (3, 5), (3,)]),
+    OpCase("bilinear", lambda x1, x2, w, b: dg.bilinear(x1, x2, w, b), TF.bilinear, [(4, 3), (4, 2), (5, 3, 2), (5,)]),
+    OpCase("bilinear_3d_nobias", lambda x1, x2, w: dg.bilinear(x1, x2, w), TF.bilinear, [(2, 3, 3), (2, 3, 2),
+                                                                                          (4, 3, 2)]),
+    OpCase("batch_norm_train_2d", lambda x, w, b: dg.batch_norm(x, None, None, w, b, training=True),
+           lambda x, w, b: TF.batch_norm(x, None, None, w, b, training=True), [(6, 3), (3,), (3,)], rtol=2e-5),
+    OpCase("batch_norm_train_4d", lambda x, w, b: dg.batch_norm(x, None, None, w, b, training=True, eps=1e-3),
+           lambda x, w, b: TF.batch_norm(x, None, None, w, b, training=True, eps=1e-3), [(4, 3, 2, 3), (3,), (3,)],
+           rtol=2e-5),
+    OpCase("batch_norm_train_3d_noaffine", lambda x: dg.batch_norm(x, None, None, training=True),
+           lambda x: TF.batch_norm(x, None, None, training=True), [(3, 2, 5)], rtol=2e-5),
+    OpCase("batch_norm_eval", _dg_eval_bn, _torch_eval_bn, [(5, 3, 2), (3,), (3,)]),
+    OpCase("layer_norm", lambda x, w, b: dg.layer_norm(x, (5,), w, b), lambda x, w, b: TF.layer_norm(x, (5,), w, b),
+           [(4, 5), (5,), (5,)], rtol=2e-5),
+    OpCase("layer_norm_2d_shape", lambda x, w, b: dg.layer_norm(x, (3, 4), w, b),
+           lambda x, w, b: TF.layer_norm(x, (3, 4), w, b), [(2, 3, 4), (3, 4), (3, 4)], rtol=2e-5),
+    OpCase("layer_norm_noaffine", lambda x: dg.layer_norm(x, 6), lambda x: TF.layer_norm(x, (6,)), [(3, 6)],
+           rtol=2e-5),
+    OpCase("embedding", lambda i, w: dg.embedding(i, w), lambda i, w: TF.embedding(i, w), [(3, 4), (6, 5)],
+           ["int:6", "real"]),
+    OpCase("embedding_padding", lambda i, w: dg.embedding(i, w, padding_idx=2),
+           lambda i, w: TF.embedding(i, w, padding_idx=2), [(5, 3), (4, 2)], ["int:4", "real"],
+           gradcheck=False),  # the padding row gets no gradient by design
+]
