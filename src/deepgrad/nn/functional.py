@@ -75,7 +75,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
 from deepgrad.ops import *  # noqa: E402, F401, F403 - every op, under its PyTorch name
 from deepgrad.ops.embedding import embedding  # noqa: E402, F401
 from deepgrad.ops.linear import bilinear, linear  # noqa: E402, F401
-from deepgrad.ops.norm import batch_norm, layer_norm  # noqa: E402, F401
+from deepgrad.ops.normalization import batch_norm, layer_norm  # noqa: E402, F401
 
 
 def __getattr__(name):

@@ -6,7 +6,7 @@ import numpy as np
 from deepgrad.nn import init
 from deepgrad.nn._util import empty_array, empty_parameter
 from deepgrad.nn.module import Module
-from deepgrad.ops.norm import batch_norm, layer_norm
+from deepgrad.ops.normalization import batch_norm, layer_norm
 from deepgrad.tensor import Tensor
 
 

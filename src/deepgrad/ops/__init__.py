@@ -2,7 +2,7 @@
 
 Find an op by its family: arith (add, matmul), elementwise (exp, clamp), activation (relu,
 gelu), reduction (sum, logsumexp), shape (reshape, gather), softmax, loss, dropout, conv,
-pool, norm.  Each module lists its public names in ``__all__``.
+pool, normalization.  Each module lists its public names in ``__all__``.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import importlib
 from deepgrad.tensor import Tensor, as_tensor
 
 _FAMILIES = ["arith", "elementwise", "activation", "reduction", "shape", "softmax", "loss",
-             "dropout", "compare", "device", "linear", "conv", "pool", "norm", "embedding"]
+             "dropout", "compare", "device", "linear", "conv", "pool", "normalization", "embedding"]
 
 __all__ = []
 for _fam in _FAMILIES:

@@ -152,12 +152,3 @@ def _xp(a):
 
 
 __all__ = ["batch_norm", "layer_norm"]
-
-# ops/__init__.py imports this module as the attribute ``deepgrad.ops.norm``, which would hide
-# the vector norm of ops/reduction.py; re-exporting it here puts the function back.
-try:
-    from deepgrad.ops.reduction import norm  # noqa: F401
-
-    __all__.append("norm")
-except ImportError:
-    pass
