@@ -15,8 +15,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import deepgrad as dg  # noqa: E402
 from benchmarks._common import header, table  # noqa: E402
+
+import deepgrad as dg  # noqa: E402
 from deepgrad import nn, optim  # noqa: E402
 from deepgrad.data.datasets import load_mnist  # noqa: E402
 
@@ -33,7 +34,8 @@ def init_weights(seed=0):
     ws = []
     for i, o in zip(SIZES[:-1], SIZES[1:]):
         bound = 1 / np.sqrt(i)
-        ws.append((rng.uniform(-bound, bound, (o, i)).astype(np.float32), rng.uniform(-bound, bound, o).astype(np.float32)))
+        w = rng.uniform(-bound, bound, (o, i)).astype(np.float32)
+        ws.append((w, rng.uniform(-bound, bound, o).astype(np.float32)))
     return ws
 
 

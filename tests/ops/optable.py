@@ -8,8 +8,8 @@ Each ``cases_<family>.py`` beside this file defines ``CASES``, a list of ``OpCas
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
 
 import numpy as np
 
