@@ -48,7 +48,7 @@ class _Geometry:
 
 
 def _grouped_mm(wm, col, groups):
-    """(g, OC/g, K) weights times (g*K, L) columns -> (OC, L)."""
+    """(g, M/g, K) weights times (g*K, L) columns -> (M, L): the conv forward (and conv^T's columns)."""
     if groups == 1:
         return wm[0] @ col
     xp = get_array_module(col)
@@ -137,7 +137,7 @@ class ConvTranspose2d(Function, _Geometry):
         per_row = wd * n
         for r0, r1 in row_blocks(h, cout * kh * kw * per_row * x.itemsize):
             part = xm[:, :, r0 * per_row:r1 * per_row]
-            col = wt[0] @ part[0] if g == 1 else xp.matmul(wt, part).reshape(cout * kh * kw, -1)
+            col = _grouped_mm(wt, part.reshape(-1, part.shape[2]), g)
             col2im_add(buf, col, (kh, kw), self.stride, self.dilation, r0, wd)
         y = nchw(buf[:, top:top + oh, left:left + ow, :])
         if b is not None:

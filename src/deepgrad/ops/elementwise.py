@@ -42,6 +42,8 @@ def fill_operand(x, value):
     rows are short) restores the vector loop.  Small arrays and CuPy keep the plain scalar."""
     if x.size < 4096 or get_array_module(x) is not np:
         return value
+    if not x.flags.c_contiguous:  # e.g. conv activations kept as (C, H, W, N) views: keep that layout
+        return np.full_like(x, value)
     shape = x.shape[-1:] if x.shape[-1] >= 128 else x.shape
     return np.full(shape, value, dtype=x.dtype)
 
