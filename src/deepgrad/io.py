@@ -1,14 +1,17 @@
 """Safe files: ``deepgrad.save`` / ``deepgrad.load`` and the pieces other savers build on.
 
-Arrays go into safetensors (the ``safetensors`` package, ``pip install deepgrad[io]``); the
+Arrays go into safetensors (the format of the ``safetensors`` package, readable by it); the
 structure around them (nested dicts and lists, numbers, strings) goes into the file's JSON
 metadata.  Nothing is ever unpickled or executed.  Every write is atomic: a temporary file
 in the same directory, fsync, rename, so a crash mid-write leaves the previous file intact.
 Loading validates the header before allocating anything; a damaged or hostile file raises
-``FormatError`` and nothing else.
+``FormatError`` and nothing else.  Files written by ``save`` also carry a SHA-256 of their
+structure and every tensor (name, dtype, shape, bytes), so a flipped bit anywhere is caught
+instead of loading quietly different numbers.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -24,6 +27,9 @@ _DTYPES = {
     "U8": np.uint8, "U16": np.uint16, "U32": np.uint32, "U64": np.uint64, "BOOL": np.bool_,
 }
 _META_KEY = "deepgrad.structure"
+_DIGEST_KEY = "deepgrad.sha256"
+_CODES = {np.dtype(v): k for k, v in _DTYPES.items()}
+_NATIVE_LE = np.little_endian
 
 
 class FormatError(ValueError):
@@ -60,21 +66,47 @@ def atomic_write_bytes(path, data: bytes):
 
 
 # -- safetensors bytes -----------------------------------------------------------------------
-def _safetensors_numpy():
-    try:
-        from safetensors import numpy as stnp  # noqa: PLC0415
-    except ImportError as e:
-        raise ImportError(
-            "deepgrad.save/load need the 'safetensors' package: pip install 'deepgrad[io]' (or pip install safetensors)"
-        ) from e
-    return stnp
+def _little_endian_c(a):
+    """``a`` as a C-contiguous little-endian array, 0-d arrays kept 0-d (np.ascontiguousarray makes them 1-d)."""
+    if a.dtype.byteorder not in ("|", "<", "=") or (a.dtype.byteorder == "=" and not _NATIVE_LE):
+        a = a.astype(a.dtype.newbyteorder("<"))
+    return a if a.flags.c_contiguous else a.copy(order="C")
 
 
 def safetensors_dumps(arrays: dict, metadata: dict | None = None) -> bytes:
-    """Serialize a dict name -> numpy array (and string metadata) to safetensors bytes."""
-    stnp = _safetensors_numpy()
-    arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-    return stnp.save(arrays, metadata=metadata)
+    """Serialize a dict name -> numpy array (and string metadata) to safetensors bytes.
+
+    Written here rather than by the ``safetensors`` package so the bytes are reproducible:
+    the package stores the metadata in a hash map whose order changes from one process to
+    the next.  Layout as the package writes it: 8-byte little-endian header length, the JSON
+    header (``__metadata__`` first, space-padded to a multiple of 8 bytes), then the tensors
+    sorted by item size (largest first) and name, so each is aligned to its item size.
+    """
+    if metadata is not None and not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+        raise TypeError("safetensors metadata must map strings to strings")
+    prepared = []
+    for name, a in arrays.items():
+        if not isinstance(name, str):
+            raise TypeError(f"safetensors tensor names must be strings, got {name!r}")
+        a = np.asarray(a)
+        code = _CODES.get(a.dtype.newbyteorder("=")) if a.dtype.byteorder != "|" else _CODES.get(a.dtype)
+        if code is None:
+            raise TypeError(f"save: arrays of dtype {a.dtype} cannot be stored in safetensors "
+                            f"(supported: {', '.join(str(d) for d in _CODES)})")
+        a = _little_endian_c(a)
+        prepared.append((-a.dtype.itemsize, name, code, a))
+    prepared.sort(key=lambda t: (t[0], t[1]))
+    header = {}
+    if metadata:
+        header["__metadata__"] = dict(metadata)
+    offset = 0
+    for _, name, code, a in prepared:
+        header[name] = {"dtype": code, "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+    raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raw += b" " * (-(8 + len(raw)) % 8)
+    return b"".join([struct.pack("<Q", len(raw)), raw, *(memoryview(a.reshape(-1).view(np.uint8))
+                                                         for _, _, _, a in prepared)])
 
 
 def validate_safetensors(data: bytes):
@@ -94,7 +126,8 @@ def validate_safetensors(data: bytes):
     if not isinstance(header, dict):
         raise FormatError("safetensors: header is not a JSON object")
     metadata = header.pop("__metadata__", None) or {}
-    if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+    if not isinstance(metadata, dict) or \
+            not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise FormatError("safetensors: __metadata__ must map strings to strings")
     body = len(data) - 8 - n
     spans = []
@@ -102,7 +135,7 @@ def validate_safetensors(data: bytes):
         if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
             raise FormatError(f"safetensors: entry {name!r} must have exactly dtype, shape and data_offsets")
         dt, shape, offs = info["dtype"], info["shape"], info["data_offsets"]
-        if dt not in _DTYPES:
+        if not isinstance(dt, str) or dt not in _DTYPES:
             raise FormatError(f"safetensors: entry {name!r} has unsupported dtype {dt!r}")
         if not isinstance(shape, list) or not all(type(s) is int and 0 <= s for s in shape):
             raise FormatError(f"safetensors: entry {name!r} has an invalid shape {shape!r}")
@@ -132,16 +165,35 @@ def validate_safetensors(data: bytes):
 
 def safetensors_loads(data: bytes):
     """Parse safetensors bytes into (dict name -> numpy array, metadata). Raises FormatError."""
+    arrays, metadata, _ = _parse(data)
+    return arrays, metadata
+
+
+def _parse(data):
+    """(arrays, metadata, digest of the tensors) of a safetensors buffer, validated first."""
     header, metadata = validate_safetensors(data)
     n = struct.unpack("<Q", data[:8])[0]
     base = 8 + n
+    view = memoryview(data)
     arrays = {}
+    entries = []
     for name, info in header.items():
         b, e = info["data_offsets"]
         dt = np.dtype(_DTYPES[info["dtype"]]).newbyteorder("<")
         arr = np.frombuffer(data, dtype=dt, count=(e - b) // dt.itemsize, offset=base + b)
         arrays[name] = arr.reshape(info["shape"]).astype(dt.newbyteorder("="), copy=True)
-    return arrays, metadata
+        entries.append((name, info["dtype"], info["shape"], view[base + b:base + e]))
+    return arrays, metadata, entries
+
+
+def _digest(structure: str, entries) -> str:
+    """SHA-256 over the structure JSON and each tensor's name, dtype, shape and little-endian bytes."""
+    h = hashlib.sha256(b"deepgrad-file-1\0")
+    h.update(structure.encode("utf-8", "surrogatepass"))
+    for name, code, shape, buf in sorted(entries, key=lambda e: e[0]):
+        h.update(b"\0" + json.dumps([name, code, list(shape), len(buf)]).encode() + b"\0")
+        h.update(buf)
+    return h.hexdigest()
 
 
 def read_file_bytes(path, what="file"):
@@ -229,17 +281,37 @@ def _unflatten(node, arrays, as_tensors, depth=0):
 
 
 def dumps(obj) -> bytes:
+    """The bytes ``save`` writes: safetensors, the structure and its SHA-256 in the metadata."""
     arrays = {}
-    structure = _flatten(obj, "", arrays)
-    return safetensors_dumps(arrays, metadata={_META_KEY: json.dumps(structure)})
+    structure = json.dumps(_flatten(obj, "", arrays))
+    entries = []
+    for name, a in arrays.items():
+        a = np.asarray(a)
+        code = _CODES.get(a.dtype.newbyteorder("=")) if a.dtype.byteorder != "|" else _CODES.get(a.dtype)
+        if code is None:
+            raise TypeError(f"save: arrays of dtype {a.dtype} cannot be stored "
+                            f"(supported: {', '.join(str(d) for d in _CODES)})")
+        a = _little_endian_c(a)
+        arrays[name] = a
+        entries.append((name, code, a.shape, memoryview(a.reshape(-1).view(np.uint8))))
+    metadata = {_META_KEY: structure, _DIGEST_KEY: _digest(structure, entries)}
+    return safetensors_dumps(arrays, metadata=metadata)
 
 
 def loads(data: bytes, as_tensors=True):
-    arrays, metadata = safetensors_loads(data)
-    if _META_KEY not in metadata:
+    """Parse what ``dumps`` produced (or any safetensors buffer). Raises FormatError."""
+    arrays, metadata, entries = _parse(data)
+    ours = [k for k in metadata if k.startswith("deepgrad.")]
+    if not ours:
         return {k: _unflatten({"__tensor__": k}, arrays, as_tensors) for k in arrays}  # plain safetensors file
+    if sorted(ours) != sorted([_META_KEY, _DIGEST_KEY]):
+        raise FormatError(f"deepgrad file: metadata keys {sorted(ours)} are not {sorted([_META_KEY, _DIGEST_KEY])}")
+    structure = metadata[_META_KEY]
+    if _digest(structure, entries) != metadata[_DIGEST_KEY]:
+        raise FormatError("deepgrad file: checksum mismatch, the file is damaged (its SHA-256 does not match "
+                          "its contents)")
     try:
-        structure = json.loads(metadata[_META_KEY])
+        structure = json.loads(structure)
     except (json.JSONDecodeError, RecursionError) as e:
         raise FormatError(f"deepgrad file: structure metadata is not valid JSON ({e})") from None
     try:
@@ -269,14 +341,16 @@ def read_zip_members(path, allowed, max_total=4 * 1024**3, max_member=2 * 1024**
 
     Checks before decompressing: member names (no absolute paths, no '..', only names in
     ``allowed``), declared sizes within limits and the file's size times a generous ratio
-    (no zip bombs), then reads each member with a hard cap on the bytes produced.
+    (no zip bombs), and that the members listed in the central directory account for every
+    byte before it (no member hidden from the directory, none overlapping another); then
+    reads each member with a hard cap on the bytes produced (and zipfile checks its CRC-32).
     """
     try:
         zf = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        raise FormatError(f"{os.fspath(path)!r} is not a valid zip archive ({e})") from None
+    except Exception as e:  # noqa: BLE001 - zipfile raises many types on a damaged directory
+        raise FormatError(f"{os.fspath(path)!r} is not a valid zip archive ({type(e).__name__}: {e})") from None
     out = {}
     file_size = os.path.getsize(path)
     with zf:
@@ -300,6 +374,7 @@ def read_zip_members(path, allowed, max_total=4 * 1024**3, max_member=2 * 1024**
             total += info.file_size
         if total > max_total:
             raise FormatError(f"zip: members declare {total} bytes in all, over the limit")
+        _check_zip_layout(zf, infos)
         for info in infos:
             try:
                 with zf.open(info) as f:
@@ -310,6 +385,32 @@ def read_zip_members(path, allowed, max_total=4 * 1024**3, max_member=2 * 1024**
                 raise FormatError(f"zip: member {info.filename!r} is not the size it declares")
             out[info.filename] = data
     return out
+
+
+def _check_zip_layout(zf, infos):
+    """The local entries must tile the archive up to the central directory, in order, without gaps."""
+    fp = zf.fp
+    pos = 0
+    for info in sorted(infos, key=lambda i: i.header_offset):
+        if info.header_offset != pos:
+            raise FormatError(f"zip: member {info.filename!r} starts at byte {info.header_offset}, expected {pos} "
+                              "(a member hidden from the directory, or overlapping entries)")
+        try:
+            fp.seek(info.header_offset)
+            local = fp.read(30)
+        except (OSError, ValueError) as e:
+            raise FormatError(f"zip: cannot read the entry of {info.filename!r} ({e})") from None
+        if len(local) != 30 or local[:4] != b"PK\x03\x04":
+            raise FormatError(f"zip: member {info.filename!r} has no local header at byte {info.header_offset}")
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        pos = info.header_offset + 30 + name_len + extra_len + info.compress_size
+        if info.flag_bits & 0x08:  # a data descriptor follows the data: 12 or 16 bytes (+8 for zip64)
+            fp.seek(pos)
+            sig = fp.read(4)
+            pos += (16 if sig == b"PK\x07\x08" else 12) + (8 if info.file_size >= 0xFFFFFFFF else 0)
+    if pos != zf.start_dir:
+        raise FormatError(f"zip: {zf.start_dir - pos} bytes between the last member and the directory are not "
+                          "accounted for (a member hidden from the directory?)")
 
 
 def write_zip_atomic(path, members: dict):

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import deepgrad as dg
-from deepgrad.io import FormatError, atomic_write_bytes, dumps, load, loads, read_zip_members, save
+from deepgrad.io import FormatError, _digest, atomic_write_bytes, dumps, load, loads, read_zip_members, save
 
 
 def _state():
@@ -76,6 +76,10 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
 
 
 def _header_file(header, body=b""):
+    """A hand-made file; a structure gets a valid checksum, as an attacker would give it."""
+    meta = header.get("__metadata__")
+    if isinstance(meta, dict) and isinstance(meta.get("deepgrad.structure"), str) and "deepgrad.sha256" not in meta:
+        meta["deepgrad.sha256"] = _digest(meta["deepgrad.structure"], [])
     h = json.dumps(header).encode()
     return struct.pack("<Q", len(h)) + h + body
 
@@ -167,3 +171,64 @@ def test_not_a_zip(tmp_path):
     p.write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(FormatError):
         read_zip_members(p, {"config.json"})
+
+
+def test_zip_member_hidden_from_directory_refused(tmp_path):
+    import zipfile
+
+    p = _zip(tmp_path, {"config.json": b"{}", "model.weights.safetensors": b"w" * 100})
+    data = bytearray(p.read_bytes())
+    eocd = data.rindex(b"PK\x05\x06")
+    with zipfile.ZipFile(p) as zf:
+        first = zf.infolist()[0]
+        cd_entry = 46 + len(first.filename) + len(first.extra) + len(first.comment)
+    # drop the first central-directory entry: its member is still in the file, but unlisted
+    start = struct.unpack("<I", data[eocd + 16:eocd + 20])[0]
+    del data[start:start + cd_entry]
+    eocd -= cd_entry
+    data[eocd + 8:eocd + 12] = struct.pack("<HH", 1, 1)
+    data[eocd + 12:eocd + 16] = struct.pack("<I", struct.unpack("<I", data[eocd + 12:eocd + 16])[0] - cd_entry)
+    p.write_bytes(bytes(data))
+    with zipfile.ZipFile(p) as zf:
+        assert zf.namelist() == ["model.weights.safetensors"]  # zipfile itself does not notice
+    with pytest.raises(FormatError, match="starts at byte|not accounted"):
+        read_zip_members(p, {"config.json", "model.weights.safetensors"})
+
+
+def test_zip_layouts_that_are_fine(tmp_path):
+    import io as _io
+    import zipfile
+
+    class Unseekable(_io.RawIOBase):  # makes zipfile write data descriptors
+        def __init__(self):
+            self.buf = bytearray()
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            self.buf += b
+            return len(b)
+
+    for compression in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raw = Unseekable()
+        with zipfile.ZipFile(raw, "w", compression=compression) as zf:
+            zf.writestr("a", b"x" * 1000)
+            with zf.open("b", "w") as f:
+                f.write(b"y" * 10)
+        p = tmp_path / f"d{compression}.zip"
+        p.write_bytes(bytes(raw.buf))
+        assert read_zip_members(p, {"a", "b"}) == {"a": b"x" * 1000, "b": b"y" * 10}
+    p = _zip(tmp_path, {"a": b"1", "b": b""})
+    assert read_zip_members(p, {"a", "b"}) == {"a": b"1", "b": b""}
+
+
+def test_save_refuses_unsupported_dtype():
+    with pytest.raises(TypeError, match="dtype complex64 cannot be stored"):
+        dumps({"c": np.ones(2, np.complex64)})
+
+
+def test_big_endian_arrays_round_trip():
+    a = np.arange(5, dtype=">i4")
+    out = loads(dumps({"a": a}), as_tensors=False)["a"]
+    assert out.dtype == np.int32 and out.tolist() == [0, 1, 2, 3, 4]
