@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 	touch $@
 
 $(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install -q -e '.[plot,progress,io]'
+	$(PY) -m pip install -q -e '.[demo]'
 	touch $@
 
 test: $(STAMP)
