@@ -11,11 +11,13 @@ _RV = np.array([1.5, 0.7, 2.0])
 
 
 def _dg_eval_bn(x, w, b):
-    return dg.batch_norm(x, dg.Tensor(_RM.astype(x.dtype)), dg.Tensor(_RV.astype(x.dtype)), w, b, training=False)
+    rm, rv = (dg.Tensor(a.astype(x.dtype), device=x.device) for a in (_RM, _RV))
+    return dg.batch_norm(x, rm, rv, w, b, training=False)
 
 
 def _torch_eval_bn(x, w, b):
-    return TF.batch_norm(x, torch.tensor(_RM, dtype=x.dtype), torch.tensor(_RV, dtype=x.dtype), w, b, training=False)
+    rm, rv = (torch.tensor(a, dtype=x.dtype, device=x.device) for a in (_RM, _RV))
+    return TF.batch_norm(x, rm, rv, w, b, training=False)
 
 
 CASES = [
