@@ -300,10 +300,6 @@ except ImportError:  # pragma: no cover - keras not there yet
     keras = None
     SavingError = FormatError
 needs_keras = pytest.mark.skipif(keras is None, reason="deepgrad.keras is not available")
-KERAS_RAISES_FORMAT_ERROR = issubclass(SavingError, FormatError)
-_keras_xfail = pytest.mark.xfail(
-    not KERAS_RAISES_FORMAT_ERROR, strict=False,
-    reason="deepgrad.keras load_model raises SavingError, which is not a deepgrad.io.FormatError subclass")
 
 
 def _keras_models():
@@ -377,11 +373,6 @@ def _load_keras(guard, path, data, what, original_signature=None):
     return out
 
 
-# deepgrad.keras's load_model (not this module's files) still lets some errors escape as other
-# exception types and builds the layers a config declares before checking them against the
-# weights in the file.  Those findings xfail the keras tests with the list; anything else
-# (code run, a file written, a hang, a damaged file loaded as a different model) fails them.
-KERAS_KNOWN_GAPS = ("escaped", "allocated more than the file warrants")
 
 
 @pytest.fixture
@@ -393,7 +384,6 @@ def keras_guard(tmp_path):
 
 
 @needs_keras
-@_keras_xfail
 def test_keras_errors_are_format_errors(tmp_path):
     """Issue 7: a bad file raises deepgrad.io.FormatError (SavingError should subclass it)."""
     from deepgrad.keras.models import load_model
@@ -422,7 +412,7 @@ def test_fuzz_damaged_keras_files(tmp_path, keras_files, keras_guard, scale):
     with guard.active():
         run()
     print(guard.report())
-    guard.check(KERAS_KNOWN_GAPS)
+    guard.check()
 
 
 _CLASS_POOL = ["Lambda", "TFOpLambda", "os.system", "builtins.eval", "eval", "exec", "__import__", "subprocess.Popen",
@@ -522,7 +512,7 @@ def test_fuzz_hostile_keras_configs(tmp_path, keras_files, keras_guard, scale):
     with guard.active():
         run()
     print(guard.report())
-    guard.check(KERAS_KNOWN_GAPS)
+    guard.check()
 
 
 def _handcrafted_keras(tmp_path, original, canary):
@@ -611,4 +601,4 @@ def test_handcrafted_keras_files(tmp_path, keras_files, keras_guard):
                 loaded.append(name)
     print(guard.report(), "loaded:", loaded)
     assert set(loaded) <= {"stored not deflated", "weights wrong dtype"}, f"hostile files that loaded: {loaded}"
-    guard.check(KERAS_KNOWN_GAPS)
+    guard.check()

@@ -119,6 +119,7 @@ def test_save_and_load_model(mnist_small, tmp_path):
     model.fit(x_train[:1000], y_train[:1000], epochs=1, batch_size=100, verbose=0)
     model.save(tmp_path / 'my_model.keras')
     loaded = load_model(tmp_path / 'my_model.keras')
-    np.testing.assert_array_equal(loaded.predict(x_test), model.predict(x_test))
+    x_test, y_test = x_test[:500], y_test[:500]  # enough to compare the two models; keeps the test fast
+    np.testing.assert_array_equal(loaded.predict(x_test, verbose=0), model.predict(x_test, verbose=0))
     assert loaded.evaluate(x_test, y_test, verbose=0) == model.evaluate(x_test, y_test, verbose=0)
     assert isinstance(loaded.optimizer, SGD) and loaded.optimizer.learning_rate == 0.1

@@ -22,6 +22,14 @@ def register_keras_serializable(package="Custom", name=None):
     return decorator
 
 
+def register_serializable(package="Custom", name=None):
+    """``deepgrad.keras.saving.register_serializable()``: the same as ``register_keras_serializable``.
+
+    Only registered (or ``custom_objects=``) classes may be named by a loaded config.
+    """
+    return register_keras_serializable(package, name)
+
+
 @contextlib.contextmanager
 def custom_object_scope(objects):
     """Within the block, ``objects`` (a dict name -> function/class) resolve by name."""
@@ -40,4 +48,4 @@ def get_custom_object(name):
     return _GLOBAL.get(name)
 
 
-__all__ = ["register_keras_serializable", "custom_object_scope", "get_custom_object"]
+__all__ = ["register_keras_serializable", "register_serializable", "custom_object_scope", "get_custom_object"]

@@ -62,8 +62,15 @@ class Module:
 
     # -- calling ------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if not self._forward_pre_hooks and not self._forward_hooks:
-            return self.forward(*args, **kwargs)
+        try:
+            if not self._forward_pre_hooks and not self._forward_hooks:
+                return self.forward(*args, **kwargs)
+            return self._call_with_hooks(args, kwargs)
+        except ValueError as e:  # error path only: name the failing submodule's path in this module
+            _name_failing_module(self, e)
+            raise
+
+    def _call_with_hooks(self, args, kwargs):
         for hook in list(self._forward_pre_hooks.values()):
             res = hook(self, args)
             if res is not None:
@@ -414,6 +421,33 @@ def _remove_from(d, name, *stores):
     d.pop(name, None)
     for s in stores:
         s.pop(name, None)
+
+
+def _name_failing_module(module, error):
+    """Prefix ``error`` (raised inside ``module``) with the path of the innermost module that raised it.
+
+    The innermost module records itself on the error; each enclosing module rewrites the message
+    from the original text, so the outermost one's path wins and nothing is repeated:
+    ``Sequential: model[2] Linear(in_features=500, ...): expected input of shape (*, 500), got ...``.
+    """
+    leaf = getattr(error, "_deepgrad_module", None)
+    if leaf is None:
+        try:
+            error._deepgrad_module = module
+            error._deepgrad_message = str(error)
+        except AttributeError:  # an exception type that takes no attributes: leave it as it is
+            pass
+        return
+    if leaf is module:
+        return
+    name = next((n for n, m in module.named_modules() if m is leaf), None)
+    if name is None:
+        return
+    path = "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in name.split("."))
+    message = error._deepgrad_message
+    if not message.startswith(type(leaf).__name__):
+        message = f"{type(leaf).__name__}({leaf.extra_repr()}): {message}"
+    error.args = (f"{type(module).__name__}: model{path} {message}",)
 
 
 def _check_name(module, name, kind):

@@ -1,7 +1,8 @@
 """Keras callbacks, one per file: History, ProgbarLogger, EarlyStopping, ModelCheckpoint,
-LearningRateScheduler, ReduceLROnPlateau, TerminateOnNaN, CSVLogger, LambdaCallback."""
+LearningRateScheduler, ReduceLROnPlateau, TerminateOnNaN, CSVLogger, LambdaCallback, BackupAndRestore."""
 from __future__ import annotations
 
+from deepgrad.keras.callbacks.backup_and_restore import BackupAndRestore
 from deepgrad.keras.callbacks.callback import Callback, CallbackList
 from deepgrad.keras.callbacks.csv_logger import CSVLogger
 from deepgrad.keras.callbacks.early_stopping import EarlyStopping
@@ -14,4 +15,5 @@ from deepgrad.keras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from deepgrad.keras.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
-           "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger", "LambdaCallback"]
+           "LearningRateScheduler", "ReduceLROnPlateau", "TerminateOnNaN", "CSVLogger", "LambdaCallback",
+           "BackupAndRestore"]

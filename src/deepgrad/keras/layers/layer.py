@@ -57,6 +57,8 @@ class Layer:
                  batch_input_shape=None, batch_size=None, **kwargs):
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a string, got {type(name).__name__} {name!r}")
         self.name = name or backend.unique_name(backend.snake_case(type(self).__name__))
         self.trainable = bool(trainable)
         self.dtype = dtype or backend.floatx()
@@ -99,6 +101,8 @@ class Layer:
         if not self.built:
             shape = input_shape if _is_shape_list(input_shape) else _shape_tuple(input_shape)
             self._check_input_shape(shape)
+            if BUILD_GUARDS:  # load_model: refuse a layer bigger than the file's weights before allocating it
+                BUILD_GUARDS[-1](self, shape)
             self.build(shape)
             self.built = True
             self.input_shape = shape
@@ -244,6 +248,10 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# Callables ``guard(layer, input_shape)`` run before a layer builds (innermost last); see models/saving.py.
+BUILD_GUARDS: list = []
 
 
 def _is_shape_list(shape):

@@ -19,6 +19,7 @@ from deepgrad.keras import backend
 from deepgrad.keras.layers.input_layer import InputLayer
 from deepgrad.keras.layers.keras_tensor import KerasTensor
 from deepgrad.keras.layers.layer import Layer
+from deepgrad.keras.models.layer_errors import name_layer_error
 from deepgrad.keras.models.training import TrainingMixin
 
 
@@ -123,11 +124,15 @@ class Model(TrainingMixin, Layer):
             layer = t.layer
             if not layer.built:
                 layer._maybe_build([p.shape for p in t.inputs] if t.list_call else t.inputs[0].shape)
-            if want_logits and t is last and layer.output_activation():
-                values[id(t)], logits = layer.call_with_logits(arg, training=training)
-                activation = layer.output_activation() if logits is not None else None
-            else:
-                values[id(t)] = layer.call(arg, training=training)
+            try:
+                if want_logits and t is last and layer.output_activation():
+                    values[id(t)], logits = layer.call_with_logits(arg, training=training)
+                    activation = layer.output_activation() if logits is not None else None
+                else:
+                    values[id(t)] = layer.call(arg, training=training)
+            except ValueError as e:
+                name_layer_error(e, self, layer, arg)
+                raise
         outs = [values[id(t)] for t in g["outputs"]]
         return (outs[0] if self._single_output else outs), logits, activation
 

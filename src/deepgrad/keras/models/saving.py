@@ -4,23 +4,32 @@ The ``.keras`` file holds ``metadata.json``, ``config.json`` (the architecture: 
 names and constructor arguments, plus the compile settings) and the weights in Keras layout,
 as safetensors (``model.weights.safetensors``, through deepgrad.io) or, without the
 safetensors package, ``model.weights.npz`` (``allow_pickle=False``).  Loading rebuilds layers
-only from the registry of known classes (``deepgrad.keras.layers.LAYER_CLASSES``) and the
-``custom_objects`` the caller passes; any other class name is refused.  Writes are atomic.
+only from the registry of known classes (``deepgrad.keras.layers.LAYER_CLASSES``), the classes
+registered with ``deepgrad.keras.saving.register_serializable`` and the ``custom_objects`` the
+caller passes; any other class name is refused.  Writes are atomic.
+
+Every bad file raises ``SavingError``, a ``deepgrad.io.FormatError``: damaged zips and weights,
+configs that name unknown classes, and configs whose values make the layers fail to build.
+The weights header is read first and no layer is built whose weights would exceed what the
+file holds (a 4 KB file cannot make ``Dense(units=10**6)`` allocate gigabytes).
 """
 from __future__ import annotations
 
 import io as _io
 import json
+import math
 import os
 import time
 
 import numpy as np
 
+from deepgrad.io import FormatError
 from deepgrad.keras import losses as losses_mod
 from deepgrad.keras import metrics as metrics_mod
 from deepgrad.keras import optimizers as optimizers_mod
 from deepgrad.keras.layers import LAYER_CLASSES, Layer
 from deepgrad.keras.layers.input_layer import InputLayer
+from deepgrad.keras.layers.layer import BUILD_GUARDS
 from deepgrad.keras.object_registry import custom_object_scope, get_custom_object
 
 FORMAT_VERSION = 1
@@ -30,8 +39,13 @@ _W_ST = "model.weights.safetensors"
 _W_NPZ = "model.weights.npz"
 
 
-class SavingError(ValueError):
-    """A .keras file or config this loader refuses; the message says why."""
+class SavingError(FormatError):
+    """A .keras file or config this loader refuses; the message says why (a ``deepgrad.io.FormatError``)."""
+
+
+# What a hostile config can make the layer constructors and builders raise; load_model turns them into SavingError.
+_CONFIG_ERRORS = (AttributeError, TypeError, KeyError, ValueError, IndexError, RecursionError, OverflowError,
+                  MemoryError, NotImplementedError, ZeroDivisionError)
 
 
 # -- configs ----------------------------------------------------------------------------------------
@@ -100,8 +114,18 @@ def layer_from_entry(entry):
     cls = _layer_class(name)
     try:
         return cls.from_config(dict(entry["config"]))
-    except (TypeError, ValueError, NotImplementedError) as e:
+    except SavingError:
+        raise
+    except _CONFIG_ERRORS as e:
         raise SavingError(f"config: cannot rebuild layer {name} from {entry['config']!r}: {e}") from None
+
+
+def _shape_from_config(shape):
+    """A declared input shape: a list of non-negative ints or None (the batch)."""
+    if not isinstance(shape, list) or len(shape) > 16 or \
+            not all(d is None or (type(d) is int and 0 <= d) for d in shape):
+        raise SavingError(f"config: bad input shape {str(shape)[:80]} (expected a list of ints or null)")
+    return tuple(shape)
 
 
 def model_from_config(config, custom_objects=None):
@@ -118,7 +142,7 @@ def model_from_config(config, custom_objects=None):
             for entry in cfg.get("layers", []):
                 model.add(layer_from_entry(entry), rebuild=False)
             if cfg.get("build_input_shape") is not None:
-                model.build(tuple(cfg["build_input_shape"]))
+                model.build(_shape_from_config(cfg["build_input_shape"]))
             return model
         if kind in ("Functional", "Model"):
             layers = {}
@@ -194,7 +218,7 @@ def _set_weight_arrays(model, arrays, where):
             raise SavingError(f"{where}: weight {g!r} in the file does not match {e!r} in the model")
     try:
         model.set_weights([arrays[k] for k in keys])
-    except ValueError as e:
+    except (ValueError, TypeError) as e:
         raise SavingError(f"{where}: {e}") from None
 
 
@@ -209,14 +233,95 @@ def _weights_bytes(arrays):
         return _W_NPZ, buf.getvalue()
 
 
-def _read_weights(name, data):
-    if name == _W_ST:
-        from deepgrad.io import safetensors_loads
+def _read_weights(name, data, where="load_model"):
+    """name -> array of a weights member; any failure to read it is a SavingError."""
+    try:
+        if name == _W_ST:
+            from deepgrad.io import safetensors_loads
 
-        arrays, _ = safetensors_loads(data)
-        return arrays
-    with np.load(_io.BytesIO(data), allow_pickle=False) as f:
-        return {k: f[k] for k in f.files}
+            arrays, _ = safetensors_loads(data)
+            return arrays
+        with np.load(_io.BytesIO(data), allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except Exception as e:  # noqa: BLE001 - zipfile/numpy raise many types (BadZipFile, EOFError, ...)
+        raise SavingError(f"{where}: unreadable weights ({type(e).__name__}: {e})") from None
+    if not all(isinstance(a, np.ndarray) and a.dtype.kind in "biuf" for a in arrays.values()):
+        raise SavingError(f"{where}: the weights must be numeric arrays")
+    return arrays
+
+
+def _weights_element_count(name, data):
+    """How many numbers the weights member holds, from its header alone (nothing is allocated)."""
+    if data is None:
+        return 0
+    try:
+        if name == _W_ST:
+            from deepgrad.io import validate_safetensors
+
+            header, _ = validate_safetensors(data)
+            return sum(math.prod(info["shape"]) for info in header.values())
+        import zipfile
+
+        total = 0
+        with zipfile.ZipFile(_io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                total += info.file_size  # an upper bound: at least one byte per number (bool/int8)
+        return total
+    except SavingError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any damage to the header is a format error
+        raise SavingError(f"load_model: unreadable weights ({type(e).__name__}: {e})") from None
+
+
+def _weight_count(layer, shape):
+    """Numbers ``layer`` would allocate when built for input ``shape``, or None when unknown (custom layers)."""
+    from deepgrad.keras import layers as L
+
+    def dim(d):
+        if d is None:
+            return 1
+        if type(d) is not int or d < 0:
+            raise SavingError(f"config: layer {layer.name!r} has a bad input dimension {d!r} in {shape!r}")
+        return d
+
+    if isinstance(shape, list) and shape and isinstance(shape[0], (tuple, list)):
+        return None  # merging layers hold no weights
+    if isinstance(layer, L.Dense):
+        return dim(shape[-1]) * layer.units + layer.units
+    if isinstance(layer, L.Conv2D):
+        cin = layer._channels(shape) if len(shape) == 4 else 1
+        kh, kw = layer.kernel_size
+        return dim(cin) * dim(kh) * dim(kw) * layer.filters + layer.filters
+    if isinstance(layer, L.Embedding):
+        return dim(layer.input_dim) * dim(layer.output_dim)
+    if isinstance(layer, L.BatchNormalization):
+        return 4 * dim(shape[layer.axis])
+    if isinstance(layer, L.LayerNormalization):
+        return 2 * dim(shape[-1])
+    if isinstance(layer, L.PReLU):
+        return math.prod(dim(d) for d in shape[1:])
+    return None
+
+
+class _WeightBudget:
+    """Build guard: the layers of a loaded config may not declare more weights than the file holds."""
+
+    def __init__(self, available):
+        self.available = available
+        self.used = 0
+
+    def __call__(self, layer, shape):
+        try:
+            need = _weight_count(layer, shape)
+        except (IndexError, TypeError, ValueError, AttributeError) as e:
+            raise SavingError(f"config: layer {layer.name!r} cannot take input shape {shape!r} ({e})") from None
+        if need is None:
+            return
+        if self.used + need > self.available:
+            what = "holds no weights" if self.available == 0 else f"holds {self.available} numbers in all"
+            raise SavingError(f"load_model: layer {type(layer).__name__} {layer.name!r} built for input shape "
+                              f"{tuple(shape)} would have {need} weights, but the file {what}")
+        self.used += need
 
 
 # -- public functions ------------------------------------------------------------------------------------
@@ -243,18 +348,22 @@ def save_model(model, filepath, overwrite=True):
 
 
 def _read_keras(filepath):
-    from deepgrad.io import FormatError, read_zip_members
+    from deepgrad.io import read_zip_members
 
     try:
         members = read_zip_members(filepath, allowed={_META, _CONFIG, _W_ST, _W_NPZ})
-    except FormatError as e:
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except Exception as e:  # noqa: BLE001 - FormatError, and anything else a damaged zip makes zipfile raise
         raise SavingError(f"load_model: {e}") from None
     if _CONFIG not in members:
         raise SavingError(f"load_model: {os.fspath(filepath)!r} has no {_CONFIG}")
     try:
         config = json.loads(members[_CONFIG])
-    except (ValueError, RecursionError) as e:
+    except (ValueError, RecursionError, MemoryError) as e:
         raise SavingError(f"load_model: {_CONFIG} is not valid JSON ({e})") from None
+    if not isinstance(config, dict):
+        raise SavingError(f"load_model: {_CONFIG} must hold a JSON object, got {type(config).__name__}")
     wname = _W_ST if _W_ST in members else _W_NPZ if _W_NPZ in members else None
     return config, wname, (members[wname] if wname else None)
 
@@ -265,25 +374,36 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     if not filepath.endswith(".keras"):
         raise ValueError(f"load_model: expected a '.keras' file, got {filepath!r}")
     config, wname, wdata = _read_keras(filepath)
+    budget = _WeightBudget(_weights_element_count(wname, wdata))  # read the header before building anything
     with custom_object_scope(custom_objects):
-        model = model_from_config(config)
+        BUILD_GUARDS.append(budget)
+        try:
+            model = model_from_config(config)
+        except SavingError:
+            raise
+        except _CONFIG_ERRORS as e:
+            raise SavingError(f"load_model: cannot rebuild the model from {_CONFIG} ({type(e).__name__}: "
+                              f"{str(e)[:300]})") from None
+        finally:
+            BUILD_GUARDS.remove(budget)
         if not model.built:
             raise SavingError("load_model: the saved model has no input shape and cannot be built")
-        if wname is not None:
-            try:
-                arrays = _read_weights(wname, wdata)
-            except (ValueError, OSError, KeyError) as e:
-                raise SavingError(f"load_model: unreadable weights ({e})") from None
-            _set_weight_arrays(model, arrays, "load_model")
+        if wname is None:
+            if model.weights:
+                raise SavingError(f"load_model: the model has {len(model.weights)} weights but the file holds none")
+        else:
+            _set_weight_arrays(model, _read_weights(wname, wdata), "load_model")
         cc = config.get("compile_config")
         if compile and cc:
             try:
+                if not isinstance(cc, dict):
+                    raise TypeError(f"compile_config must be an object, got {type(cc).__name__}")
                 opt = optimizers_mod.get(cc["optimizer"])
                 loss = losses_mod.get(cc["loss"]) if cc.get("loss") is not None else None
-            except (ValueError, TypeError) as e:
-                raise SavingError(f"load_model: cannot restore the compile settings ({e}); pass custom_objects= "
-                                  "or compile=False") from None
-            model.compile(optimizer=opt, loss=loss, metrics=cc.get("metrics") or None)
+                model.compile(optimizer=opt, loss=loss, metrics=cc.get("metrics") or None)
+            except _CONFIG_ERRORS as e:
+                raise SavingError(f"load_model: cannot restore the compile settings ({type(e).__name__}: "
+                                  f"{str(e)[:300]}); pass custom_objects= or compile=False") from None
     return model
 
 
@@ -308,15 +428,16 @@ def load_weights(model, filepath):
         _, wname, wdata = _read_keras(filepath)
         if wname is None:
             raise SavingError(f"load_weights: {filepath!r} holds no weights")
-        arrays = _read_weights(wname, wdata)
+        arrays = _read_weights(wname, wdata, "load_weights")
     elif filepath.endswith(".weights.npz"):
         try:
             with np.load(filepath, allow_pickle=False) as f:
                 arrays = {k: f[k] for k in f.files}
-        except (ValueError, OSError) as e:
-            if isinstance(e, FileNotFoundError):
-                raise
-            raise SavingError(f"load_weights: {filepath!r} is not a valid .npz file ({e})") from None
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            raise
+        except Exception as e:  # noqa: BLE001 - zipfile/numpy raise many types on a damaged file
+            raise SavingError(f"load_weights: {filepath!r} is not a valid .npz file ({type(e).__name__}: {e})") \
+                from None
     else:
         raise ValueError(f"load_weights: expected a '.weights.npz' or '.keras' file, got {filepath!r}")
     _set_weight_arrays(model, arrays, "load_weights")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from deepgrad.keras.layers.input_layer import InputLayer
 from deepgrad.keras.layers.keras_tensor import KerasTensor
 from deepgrad.keras.layers.layer import Layer
+from deepgrad.keras.models.layer_errors import name_layer_error
 from deepgrad.keras.models.model import Model
 
 
@@ -112,7 +113,11 @@ class Sequential(Model):
 
     def call(self, x, training=False):
         for layer in self._stack:
-            x = layer.call(x, training=training) if layer.built else layer(x, training=training)
+            try:
+                x = layer.call(x, training=training) if layer.built else layer(x, training=training)
+            except ValueError as e:
+                name_layer_error(e, self, layer, x)
+                raise
         return x
 
     def _forward(self, x, training=False, want_logits=False):
@@ -121,9 +126,15 @@ class Sequential(Model):
         last = self._stack[-1]
         if not (want_logits and last.output_activation()):
             return self.call(x, training), None, None
-        for layer in self._stack[:-1]:
-            x = layer.call(x, training=training)
-        y, logits = last.call_with_logits(x, training=training)
+        layer = None
+        try:
+            for layer in self._stack[:-1]:
+                x = layer.call(x, training=training)
+            layer = last
+            y, logits = last.call_with_logits(x, training=training)
+        except ValueError as e:
+            name_layer_error(e, self, layer, x)
+            raise
         return y, logits, (last.output_activation() if logits is not None else None)
 
     def compute_output_shape(self, input_shape):

@@ -12,6 +12,7 @@ probabilities, the loss is computed from the last layer's logits (see ``losses.L
 from __future__ import annotations
 
 import math
+import signal
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from deepgrad.keras import optimizers as optimizers_mod
 from deepgrad.keras.callbacks import CallbackList, History, ProgbarLogger
 from deepgrad.random import generator
 from deepgrad.tensor import Tensor
+from deepgrad.train.interrupt import interrupt
+from deepgrad.train.rng import get_all_rng_states, set_all_rng_states
 
 _SPARSE_LOSSES = (losses_mod.SparseCategoricalCrossentropy,)
 
@@ -47,6 +50,11 @@ def _take(x, idx):
 
 def _slice(x, start, stop):
     return [a[start:stop] for a in x] if isinstance(x, (list, tuple)) else x[start:stop]
+
+
+def _wants_rng(cbs):
+    """Whether a callback (BackupAndRestore) keeps the RNG state of each epoch's start."""
+    return any(type(c).__name__ == "BackupAndRestore" for c in cbs.callbacks)
 
 
 def _resolve_verbose(verbose):
@@ -239,7 +247,9 @@ class TrainingMixin:
         """Train for ``epochs`` passes over (x, y) in mini-batches of ``batch_size`` (default 32).
 
         Returns the ``History`` callback; ``history.history`` maps 'loss', each metric and
-        'val_*' to one value per epoch.
+        'val_*' to one value per epoch.  Ctrl-C (SIGINT) stops after the current batch:
+        ``on_train_end`` runs (BackupAndRestore saves the state there), ``model.fit_interrupted``
+        is True and the History so far is returned; a second Ctrl-C raises KeyboardInterrupt.
         """
         if "nb_epoch" in kwargs:  # Keras 1's name
             epochs = kwargs.pop("nb_epoch")
@@ -285,41 +295,71 @@ class TrainingMixin:
             cbs.append(ProgbarLogger(verbose))
         cbs.append(history)
         self.stop_training = False
-        rng = generator(np)
-        cbs.on_train_begin()
-        logs = {}
-        xp = get_array_module(y)
-        for epoch in range(initial_epoch, epochs):
-            self._reset_metrics()
-            cbs.on_epoch_begin(epoch)
-            order = rng.permutation(n) if shuffle else None
-            if order is not None and xp is not np:
-                order = xp.asarray(order)
-            for step in range(steps):
-                cbs.on_train_batch_begin(step)
-                lo, hi = step * batch_size, min((step + 1) * batch_size, n)
-                if order is None:
-                    xb, yb = _slice(x, lo, hi), y[lo:hi]
-                    swb = None if sw is None else sw[lo:hi]
+        self.fit_interrupted = False
+        self._resume_point = None  # set by BackupAndRestore.on_train_begin
+        self._fit_position = (initial_epoch, 0)
+        with interrupt(signals=(signal.SIGINT,)) as stop:  # Ctrl-C: finish the batch, then stop cleanly
+            cbs.on_train_begin()
+            resume = self._resume_point
+            if resume is not None:
+                initial_epoch = resume["epoch"]
+            logs = {}
+            xp = get_array_module(y)
+            for epoch in range(initial_epoch, epochs):
+                self._reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                first = 0
+                if resume is not None and resume["step"] and resume["epoch_rng"] is not None:
+                    # mid-epoch resume: the order drawn at this epoch's start, then the state at the interruption
+                    now = get_all_rng_states()
+                    set_all_rng_states(resume["epoch_rng"])
+                    self._epoch_start_rng = resume["epoch_rng"]
+                    order = generator(np).permutation(n) if shuffle else None
+                    set_all_rng_states(now)
+                    first = min(resume["step"], steps)
+                    self._loss_total, self._loss_count = resume["loss_total"], resume["loss_count"]
                 else:
-                    idx = order[lo:hi]
-                    xb, yb = _take(x, idx), y[idx]
-                    swb = None if sw is None else sw[idx]
-                self._train_batch(xb, yb, swb)
-                logs = self._logs()
-                cbs.on_train_batch_end(step, logs)
-                if self.stop_training:
+                    self._epoch_start_rng = get_all_rng_states() if resume is not None or _wants_rng(cbs) else None
+                    order = generator(np).permutation(n) if shuffle else None
+                resume = None
+                if order is not None and xp is not np:
+                    order = xp.asarray(order)
+                self._fit_position = (epoch, first)
+                if first:
+                    logs = self._logs()
+                for step in range(first, steps):
+                    cbs.on_train_batch_begin(step)
+                    lo, hi = step * batch_size, min((step + 1) * batch_size, n)
+                    if order is None:
+                        xb, yb = _slice(x, lo, hi), y[lo:hi]
+                        swb = None if sw is None else sw[lo:hi]
+                    else:
+                        idx = order[lo:hi]
+                        xb, yb = _take(x, idx), y[idx]
+                        swb = None if sw is None else sw[idx]
+                    self._train_batch(xb, yb, swb)
+                    self._fit_position = (epoch, step + 1)
+                    logs = self._logs()
+                    cbs.on_train_batch_end(step, logs)
+                    if stop:
+                        self.fit_interrupted = True
+                        self.stop_training = True
+                    if self.stop_training:
+                        break
+                if self.fit_interrupted:
                     break
-            epoch_logs = dict(logs)
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(*val, batch_size=validation_batch_size or batch_size,
-                                                 steps=validation_steps)
-                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            cbs.on_epoch_end(epoch, epoch_logs)
-            logs = epoch_logs
-            if self.stop_training:
-                break
-        cbs.on_train_end(logs)
+                epoch_logs = dict(logs)
+                if val is not None and (epoch + 1) % validation_freq == 0:
+                    val_logs = self._evaluate_arrays(*val, batch_size=validation_batch_size or batch_size,
+                                                     steps=validation_steps)
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                cbs.on_epoch_end(epoch, epoch_logs)
+                self._fit_position = (epoch + 1, 0)
+                logs = epoch_logs
+                if self.stop_training or stop:
+                    self.fit_interrupted = bool(stop)
+                    break
+            cbs.on_train_end(logs)
         self.history = history
         return history
 

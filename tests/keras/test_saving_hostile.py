@@ -1,0 +1,134 @@
+"""load_model refuses bad files with SavingError (a deepgrad.io.FormatError), before allocating."""
+import io
+import json
+import tracemalloc
+import zipfile
+
+import numpy as np
+import pytest
+
+from deepgrad.io import FormatError
+from deepgrad.keras import layers
+from deepgrad.keras.models import Sequential, load_model
+from deepgrad.keras.saving import SavingError, load_weights, register_serializable
+
+
+def _small(tmp_path):
+    m = Sequential([layers.Input((4,)), layers.Dense(3)])
+    m.compile("sgd", "mse")
+    path = tmp_path / "m.keras"
+    m.save(path)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    return m, path, members
+
+
+def _write(path, members):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, d in members.items():
+            zf.writestr(n, d)
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+def test_saving_error_is_a_format_error():
+    assert issubclass(SavingError, FormatError) and issubclass(SavingError, ValueError)
+
+
+def test_huge_dense_is_refused_before_allocating(tmp_path):
+    _, _, members = _small(tmp_path)
+    config = {"class_name": "Sequential", "config": {"build_input_shape": [None, 1000],
+                                                     "layers": [{"class_name": "Dense", "config": {"units": 10**6}}]}}
+    path = _write(tmp_path / "big.keras", {**members, "config.json": json.dumps(config).encode()})
+    tracemalloc.start()
+    try:
+        with pytest.raises(SavingError, match=r"would have 1001000000 weights, but the file holds 15 numbers"):
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 1024 * 1024, f"allocated {peak} bytes for a {path.stat().st_size}-byte file"
+
+
+def test_model_with_weights_and_a_file_without_is_refused(tmp_path):
+    _, _, members = _small(tmp_path)
+    path = _write(tmp_path / "now.keras", {k: v for k, v in members.items() if not k.startswith("model.weights")})
+    with pytest.raises(SavingError, match="holds no weights"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("config", [
+    {"class_name": "Sequential", "config": {"build_input_shape": "abc", "layers": []}},
+    {"class_name": "Sequential", "config": {"build_input_shape": [None, 4], "layers": [
+        {"class_name": "Dense", "config": {"units": 3, "activation": {"module": "os", "class_name": "system"}}}]}},
+    {"class_name": "Sequential", "config": {"build_input_shape": [None, 4.5], "layers": [
+        {"class_name": "Dense", "config": {"units": 3}}]}},
+    {"class_name": "Sequential", "config": {"build_input_shape": [None, 4], "layers": [
+        {"class_name": "Dense", "config": {"units": "three"}}]}},
+    {"class_name": "Sequential", "config": {"build_input_shape": [None, 4], "layers": [
+        {"class_name": "Dense", "config": {"units": 3, "name": {"x": 1}}}]}},
+    {"class_name": "Functional", "config": {"layers": [], "nodes": [], "input_layers": 7}},
+    [1, 2, 3],
+])
+def test_hostile_configs_raise_saving_error(tmp_path, config):
+    _, _, members = _small(tmp_path)
+    path = _write(tmp_path / "h.keras", {**members, "config.json": json.dumps(config).encode()})
+    with pytest.raises(SavingError):
+        load_model(path)
+
+
+def test_damaged_weights_member_is_a_saving_error(tmp_path):
+    m, path, members = _small(tmp_path)
+    bad = _write(tmp_path / "w.keras", {**members, "model.weights.safetensors": b"\x10" + b"\0" * 7 + b"{}"})
+    with pytest.raises(SavingError, match="unreadable weights"):
+        load_model(bad)
+    with pytest.raises(SavingError):
+        load_weights(m, bad)
+    npz = tmp_path / "x.weights.npz"
+    npz.write_bytes(b"PK\x03\x04" + b"\0" * 40)
+    with pytest.raises(SavingError):
+        load_weights(m, npz)
+
+
+@register_serializable(package="tests")
+class Doubler(layers.Layer):
+    def call(self, x, training=False):
+        return x * 2.0
+
+
+class Unregistered(layers.Layer):
+    def call(self, x, training=False):
+        return x * 3.0
+
+
+def test_registered_custom_layer_round_trips_and_unregistered_is_refused(tmp_path):
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    m = Sequential([layers.Input((4,)), Doubler(), layers.Dense(2)])
+    m.save(tmp_path / "c.keras")
+    loaded = load_model(tmp_path / "c.keras")
+    assert type(loaded.layers[0]) is Doubler
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), m.predict(x, verbose=0))
+    u = Sequential([layers.Input((4,)), Unregistered(), layers.Dense(2)])
+    u.save(tmp_path / "u.keras")
+    with pytest.raises(SavingError, match="Unknown layer class 'Unregistered'"):
+        load_model(tmp_path / "u.keras")
+    assert load_model(tmp_path / "u.keras", custom_objects={"Unregistered": Unregistered}).layers[0].name
+
+
+def test_functional_config_with_a_huge_layer_is_refused_before_allocating(tmp_path):
+    _, _, members = _small(tmp_path)
+    config = {"class_name": "Functional", "config": {
+        "layers": [{"class_name": "InputLayer", "config": {"batch_shape": [None, 50000], "name": "in"}},
+                   {"class_name": "Dense", "config": {"units": 50000, "name": "d"}}],
+        "nodes": [{"layer": "d", "inputs": [["in", 0]], "list_call": False}],
+        "input_layers": [["in", 0]], "output_layers": [["d", 0]]}}
+    path = _write(tmp_path / "f.keras", {**members, "config.json": json.dumps(config).encode()})
+    tracemalloc.start()
+    try:
+        with pytest.raises(SavingError):
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 1024 * 1024
