@@ -109,8 +109,7 @@ class Tensor:
 
     # -- conversions ------------------------------------------------------------------
     def numpy(self):
-        if self.requires_grad and autograd.config.grad_enabled and self.creator is not None:
-            pass  # PyTorch refuses; we allow it since .data is never shared with the graph's math
+        """The array as numpy (a copy from the GPU). Unlike PyTorch, allowed on tensors in a graph."""
         return as_numpy(self.data)
 
     def item(self):
