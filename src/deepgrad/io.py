@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import struct
 import tempfile
@@ -137,8 +138,10 @@ def validate_safetensors(data: bytes):
         dt, shape, offs = info["dtype"], info["shape"], info["data_offsets"]
         if not isinstance(dt, str) or dt not in _DTYPES:
             raise FormatError(f"safetensors: entry {name!r} has unsupported dtype {dt!r}")
-        if not isinstance(shape, list) or not all(type(s) is int and 0 <= s for s in shape):
-            raise FormatError(f"safetensors: entry {name!r} has an invalid shape {shape!r}")
+        if (not isinstance(shape, list) or len(shape) > 32
+                or not all(type(s) is int and 0 <= s < 2**62 for s in shape)
+                or math.prod(s for s in shape if s) >= 2**62):  # numpy refuses such shapes even when empty
+            raise FormatError(f"safetensors: entry {name!r} has an invalid shape {str(shape)[:80]}")
         if (not isinstance(offs, list) or len(offs) != 2 or not all(type(o) is int for o in offs)
                 or not 0 <= offs[0] <= offs[1] <= body):
             raise FormatError(f"safetensors: entry {name!r} has data_offsets {offs!r} outside the {body}-byte body")
