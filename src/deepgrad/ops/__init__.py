@@ -125,3 +125,88 @@ def _grad_enabled():
 
 
 Tensor.__setitem__ = _setitem
+
+
+# -- in-place updates ---------------------------------------------------------------------------
+# ``w -= lr * w.grad`` inside ``no_grad()`` (the lectures' gradient-descent step) must change the
+# parameter itself, as in PyTorch.  In-place ops write into ``.data``; they are not recorded, so
+# while gradients are being recorded they are refused on tensors that take part in the graph.
+def _check_inplace(self, name):
+    if _grad_enabled() and self.requires_grad:
+        what = "a leaf tensor that requires grad" if self.creator is None else "a tensor in the autograd graph"
+        raise RuntimeError(
+            f"{name}: {what} cannot be modified in place while gradients are recorded; "
+            "wrap the update in deepgrad.no_grad() (or use .data)"
+        )
+
+
+def _operand(self, other):
+    data = other.data if isinstance(other, Tensor) else other
+    xp = self.xp
+    if not isinstance(data, (int, float, bool)) and xp.__name__ != type(data).__module__.split(".")[0]:
+        data = xp.asarray(data)
+    return data
+
+
+def _inplace(name, ufunc_name):
+    def method(self, other, *, alpha=None):
+        _check_inplace(self, name)
+        data = _operand(self, other)
+        if alpha is not None:
+            data = data * alpha
+        ufunc = getattr(self.xp, ufunc_name)
+        ufunc(self.data, data, out=self.data, casting="same_kind")
+        return self
+
+    method.__name__ = name
+    method.__doc__ = f"In place: self = self {ufunc_name} other (not recorded by autograd)."
+    return method
+
+
+Tensor.add_ = _inplace("add_", "add")
+Tensor.sub_ = _inplace("sub_", "subtract")
+Tensor.mul_ = _inplace("mul_", "multiply")
+Tensor.div_ = _inplace("div_", "true_divide")
+def _augmented(inplace_name, op):
+    """``a += b``: in place when nothing is being recorded; while recording, a tensor of the graph
+    (``loss += term``) gets the out-of-place op, which Python rebinds: same values and gradients as
+    PyTorch's recorded in-place op.  A leaf that requires grad is refused, as in PyTorch."""
+
+    def method(a, b):
+        if _grad_enabled() and (a.requires_grad or (isinstance(b, Tensor) and b.requires_grad)):
+            if a.requires_grad and a.creator is None:
+                _check_inplace(a, inplace_name)
+            return op(a, b)
+        return getattr(a, inplace_name)(b)
+
+    return method
+
+
+Tensor.__iadd__ = _augmented("add_", lambda a, b: add(a, b))  # noqa: F821
+Tensor.__isub__ = _augmented("sub_", lambda a, b: sub(a, b))  # noqa: F821
+Tensor.__imul__ = _augmented("mul_", lambda a, b: mul(a, b))  # noqa: F821
+Tensor.__itruediv__ = _augmented("div_", lambda a, b: div(a, b))  # noqa: F821
+
+
+def _fill_(self, value):
+    _check_inplace(self, "fill_")
+    self.data[...] = value.data if isinstance(value, Tensor) else value
+    return self
+
+
+def _copy_(self, src):
+    _check_inplace(self, "copy_")
+    data = _operand(self, src)
+    self.data[...] = self.xp.broadcast_to(self.xp.asarray(data, dtype=self.dtype), self.shape)
+    return self
+
+
+def _clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+    _check_inplace(self, "clamp_")
+    self.xp.clip(self.data, min, max, out=self.data)
+    return self
+
+
+Tensor.fill_ = _fill_
+Tensor.copy_ = _copy_
+Tensor.clamp_ = _clamp_
