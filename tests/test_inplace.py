@@ -54,3 +54,13 @@ def test_inplace_methods_match_torch():
     i = dg.tensor([1, 2])
     i += 1
     assert i.dtype == np.int64 and i.tolist() == [2, 3]
+
+
+def test_t_and_contiguous():
+    x = dg.randn(3, 4, requires_grad=True)
+    assert x.t().shape == (4, 3) and dg.randn(3).t().shape == (3,)
+    x.t().sum().backward()
+    assert x.grad.shape == (3, 4)
+    with pytest.raises(ValueError, match="t\\(\\)"):
+        dg.randn(2, 2, 2).t()
+    assert x.contiguous() is x

@@ -210,3 +210,14 @@ def _clamp_(self, min=None, max=None):  # noqa: A002 - PyTorch's names
 Tensor.fill_ = _fill_
 Tensor.copy_ = _copy_
 Tensor.clamp_ = _clamp_
+
+
+def _t(self):
+    """Transpose of a tensor of at most 2 dimensions (PyTorch's ``t()``)."""
+    if self.ndim > 2:
+        raise ValueError(f"t(): expects a tensor with <= 2 dimensions, got shape {self.shape}; use transpose()")
+    return self if self.ndim < 2 else transpose(self, 0, 1)  # noqa: F821
+
+
+Tensor.t = _t
+Tensor.contiguous = lambda self: self  # arrays are laid out by numpy; every op accepts any strides
