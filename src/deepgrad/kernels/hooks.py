@@ -1,18 +1,17 @@
 """Route ops that are not yet hooked to the GPU kernels through them, without editing the ops.
 
 ``install()`` wraps the forward of ``Conv2d`` / ``ConvTranspose2d`` / ``Conv2dWeightGrad`` and of
-``MaxPool2d`` / ``_MaxPoolScatter``, ``Sigmoid.forward``/``backward``, ``ReLU.backward`` and
-``Linear._backward_arrays`` (bias gradient by ``kernels.linear.sum_rows``) so
+``MaxPool2d`` / ``_MaxPoolScatter``, ``Sigmoid.forward``/``backward`` and ``ReLU.backward`` so
 that CuPy arrays take the one-launch kernels of ``deepgrad.kernels`` and NumPy arrays the
 original code; ``uninstall()`` restores them.  The GPU tests and ``benchmarks/bench_gpu.py``
 use it; once the ops call the kernels themselves (a few ``if use_kernels(...)`` lines, see
-docs/gpu.md) it is not needed and ``install()`` skips what is already hooked.
+docs/gpu.md) it is not needed and ``install()`` skips what is already hooked.  (``Linear``'s bias gradient calls
+``kernels.linear.sum_rows`` itself.)
 """
 from __future__ import annotations
 
 from deepgrad.kernels import activation as _kact
 from deepgrad.kernels import conv as _kconv
-from deepgrad.kernels import linear as _klin
 from deepgrad.kernels import pool as _kpool
 from deepgrad.kernels._compile import use_kernels
 
@@ -43,15 +42,9 @@ def _install_activations():
     from deepgrad.autograd import config
     from deepgrad.tensor import Tensor
 
-    activation, linear = _ops("activation"), _ops("linear")
+    activation = _ops("activation")
 
     sig_fwd, sig_bwd, relu_bwd = activation.Sigmoid.forward, activation.Sigmoid.backward, activation.ReLU.backward
-    lin_bwd = linear.Linear._backward_arrays
-
-    def linear_backward_arrays(self, gy):
-        if use_kernels(gy.data):
-            return _klin.linear_backward(self, gy)
-        return lin_bwd(self, gy)
 
     def sigmoid_forward(self, x):
         if use_kernels(x) and x.dtype.kind == "f":
@@ -70,8 +63,7 @@ def _install_activations():
 
     activation.Sigmoid.forward, activation.Sigmoid.backward = sigmoid_forward, sigmoid_backward
     activation.ReLU.backward = relu_backward
-    linear.Linear._backward_arrays = linear_backward_arrays
-    return sig_fwd, sig_bwd, relu_bwd, lin_bwd
+    return sig_fwd, sig_bwd, relu_bwd
 
 
 def install():
@@ -124,9 +116,8 @@ def uninstall():
     """Undo ``install()``."""
     global _saved, _saved_act
     if _saved_act is not None:
-        activation, linear = _ops("activation"), _ops("linear")
-        (activation.Sigmoid.forward, activation.Sigmoid.backward, activation.ReLU.backward,
-         linear.Linear._backward_arrays) = _saved_act
+        activation = _ops("activation")
+        activation.Sigmoid.forward, activation.Sigmoid.backward, activation.ReLU.backward = _saved_act
         _saved_act = None
     if _saved is None:
         return

@@ -1,5 +1,5 @@
-"""The bias gradient of a linear layer (column sums of the output gradient) as one cheap launch,
-and the GPU body of ``deepgrad.ops.linear.Linear``'s plain backward that uses it.
+"""The bias gradient of a linear layer (column sums of the output gradient) as one cheap launch;
+``deepgrad.ops.linear.Linear``'s plain backward calls it for CuPy arrays.
 
 CuPy's ``a.sum(axis=0)`` goes through the general reduction machinery, tens of microseconds of
 Python per call; for the (batch, features) gradients of an MLP one thread per column summing
@@ -34,23 +34,3 @@ def sum_rows(a):
     k = raw("deepgrad_sum_rows", _SUM_ROWS, {"T": _TYPES[str(a.dtype)]})
     k(blocks(cols), (256,), (a, out, np.int64(rows), np.int64(cols)))
     return out
-
-
-def linear_backward(fn, gy):
-    """``Linear._backward_arrays`` on CuPy arrays: two matmuls and ``sum_rows`` for the bias."""
-    from deepgrad.tensor import Tensor
-
-    x, w = fn.inputs[0], fn.inputs[1]
-    g = gy.data
-    gx = gw = gb = None
-    if x.requires_grad:
-        gx = Tensor._make(g @ w.data)
-    need_b = len(fn.inputs) == 3 and fn.inputs[2].requires_grad
-    if w.requires_grad or need_b:
-        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-        if w.requires_grad:
-            xd = x.data
-            gw = Tensor._make(g2.T @ (xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])))
-        if need_b:
-            gb = Tensor._make(sum_rows(g2))
-    return (gx, gw, gb) if len(fn.inputs) == 3 else (gx, gw)

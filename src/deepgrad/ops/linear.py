@@ -68,10 +68,21 @@ class Linear(Function):
                 xd = x.data
                 gw = Tensor._make(g2.T @ (xd if xd.ndim == 2 else xd.reshape(-1, xd.shape[-1])))
             if need_b:
-                gb = Tensor._make(g2.sum(axis=0))
+                gb = Tensor._make(_column_sums(g2))
         if len(self.inputs) == 3:
             return gx, gw, gb
         return gx, gw
+
+
+def _column_sums(a):
+    """The bias gradient: ``a.sum(axis=0)``; on a GPU one launch of ``deepgrad.kernels.linear.sum_rows``."""
+    if type(a).__module__.startswith("cupy"):
+        from deepgrad.kernels._compile import use_kernels
+        from deepgrad.kernels.linear import sum_rows
+
+        if use_kernels(a):
+            return sum_rows(a)
+    return a.sum(axis=0)
 
 
 def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's names
