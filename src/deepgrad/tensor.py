@@ -42,20 +42,10 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _make(cls, array):
+    @staticmethod
+    def _make(array):
         """Wrap an array the engine just computed (no copies; a NumPy scalar becomes a 0-d array)."""
-        if array.__class__ is not _ndarray and isinstance(array, _generic):
-            array = np.asarray(array)  # x.sum() gives np.float32: keep .data an array (writeable, dlpack)
-        t = object.__new__(cls)
-        t.data = array
-        t.grad = None
-        t.creator = None
-        t._generation = 0
-        t._retains_grad = False
-        t.name = None
-        t.requires_grad = False
-        return t
+        return _wrap(array)
 
     # -- properties -------------------------------------------------------------------
     @property
@@ -310,7 +300,7 @@ _ndarray, _generic, _int64 = np.ndarray, np.generic, np.dtype(np.int64)
 def _wrap(array):
     """``Tensor._make`` as a plain function (the engine's hot path: no classmethod binding)."""
     if array.__class__ is not _ndarray and isinstance(array, _generic):
-        array = np.asarray(array)
+        array = np.asarray(array)  # x.sum() gives np.float32: keep .data an array (writeable, dlpack)
     t = _new(Tensor)
     t.data = array
     t.grad = None
