@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: test demo bench lint clean
+.PHONY: test test-gpu demo bench lint clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ $(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
 test: $(STAMP)
 	$(PY) -m ruff check src tests examples benchmarks
 	$(PY) -m pytest -q -m "not slow and not gpu" --durations=15
+	# the GPU tests' device logic once more on a CPU stand-in for CuPy (no CUDA; see tests/cupy_emulator.py)
+	DEEPGRAD_TEST_CUPY_EMULATOR=1 $(PY) -m pytest -q -m "gpu and not slow" -p no:cacheprovider
+
+# on a machine with an NVIDIA GPU and CuPy (pip install -e '.[gpu,test]'): every GPU test, kernels included
+test-gpu: $(STAMP)
+	$(PY) -m pytest -q -m gpu
 
 demo: $(DEMO_STAMP)
 	$(PY) examples/demo.py

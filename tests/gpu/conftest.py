@@ -1,9 +1,16 @@
-"""Every test here needs CuPy and a CUDA GPU; without them the whole folder is skipped."""
+"""Every test here needs CuPy and a CUDA GPU; without them the whole folder is skipped.  Under
+tests/cupy_emulator.py (no GPU) only the device-placement tests run: the rest launch CUDA kernels."""
 import pytest
 
 from deepgrad.backend import cupy_module
+from tests.cupy_emulator import is_emulated
 
-collect_ignore_glob = [] if cupy_module() is not None else ["test_*.py"]
+if cupy_module() is None:
+    collect_ignore_glob = ["test_*.py"]
+elif is_emulated(cupy_module()):
+    collect_ignore_glob = ["test_fused_*.py", "test_kernels_*.py"]
+else:
+    collect_ignore_glob = []
 
 
 def pytest_collection_modifyitems(items):
@@ -25,6 +32,8 @@ def kernels_on():
     """Run with deepgrad's hand-written kernels enabled (and restore the setting)."""
     from deepgrad import kernels
 
+    if is_emulated(cupy_module()):
+        pytest.skip("launches CUDA kernels: needs a real GPU, not the CuPy emulator")
     prev = kernels.set_enabled(True)
     yield
     kernels.set_enabled(prev)

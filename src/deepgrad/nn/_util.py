@@ -6,16 +6,24 @@ from deepgrad.dtypes import get_default_dtype, to_dtype
 from deepgrad.nn.parameter import Parameter
 
 
+def _device(device):
+    """``device``, or the default device (``deepgrad.set_default_device``, CPU unless set), as PyTorch."""
+    from deepgrad.factories import get_default_device
+
+    return Device(device if device is not None else get_default_device())
+
+
 def empty_parameter(shape, device=None, dtype=None):
-    """An uninitialized Parameter of ``shape`` on ``device`` (default CPU) in ``dtype`` (default float32)."""
-    xp = Device(device if device is not None else "cpu").xp
+    """An uninitialized Parameter of ``shape`` on ``device`` (default: the default device) in
+    ``dtype`` (default float32)."""
+    xp = _device(device).xp
     dt = to_dtype(dtype) if dtype is not None else get_default_dtype()
     return Parameter(xp.empty(shape, dtype=dt))
 
 
 def empty_array(shape, device=None, dtype=None):
     """An uninitialized array of ``shape`` on ``device`` in ``dtype`` (for buffers)."""
-    xp = Device(device if device is not None else "cpu").xp
+    xp = _device(device).xp
     dt = to_dtype(dtype) if dtype is not None else get_default_dtype()
     return xp.empty(shape, dtype=dt)
 

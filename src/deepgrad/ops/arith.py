@@ -1,8 +1,6 @@
 """Arithmetic: add, sub, mul, div, neg, pow, matmul (broadcasting differentiated)."""
 from __future__ import annotations
 
-import numpy as np
-
 from deepgrad.autograd import Function
 from deepgrad.ops.shape import reshape, sum_to, swap_last
 from deepgrad.tensor import Tensor, as_tensor
@@ -180,7 +178,7 @@ def pow(x, exponent):  # noqa: A001 - PyTorch's name
     if isinstance(exponent, Tensor):
         return Pow()(x, exponent)
     if not isinstance(exponent, (int, float)):  # an array (or numpy scalar) exponent
-        return Pow()(x, as_tensor(exponent, like=x) if isinstance(exponent, np.generic) else Tensor(exponent))
+        return Pow()(x, as_tensor(exponent, like=x if isinstance(x, Tensor) else None))  # on x's device
     if not isinstance(x, Tensor):  # scalar ** tensor
         return Pow()(as_tensor(x, like=exponent), exponent)
     return PowScalar(exponent)(x)

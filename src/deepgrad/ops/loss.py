@@ -447,7 +447,13 @@ class NLLLoss(Function):
 def _rows(op, input, target):  # noqa: A002
     """Logits/log-probs as rows (M, C) with classes on dim 1 (dim 0 for one unbatched sample),
     integer labels as (M,) and the shape a 'none' reduction gives back."""
-    t = target.data if isinstance(target, Tensor) else _xp(input.data).asarray(target)
+    if isinstance(target, Tensor):
+        if target.device != input.device:
+            raise op_error(RuntimeError, f"{op}: expected all tensors on the same device, got input on "
+                                         f"{input.device} and target on {target.device}")
+        t = target.data
+    else:  # a raw array or list of labels is taken onto the input's device
+        t = _xp(input.data).asarray(target)
     if t.dtype.kind not in "iu":
         raise op_error(TypeError, f"{op}: integer class labels expected, got target dtype {t.dtype}")
     if input.ndim == 0:

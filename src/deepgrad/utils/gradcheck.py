@@ -20,7 +20,7 @@ def _scalarize(out, weights):
     """Sum of each output times fixed random weights: one scalar whose gradient tests all entries."""
     total = None
     for o, w in zip(out, weights):
-        term = (o * Tensor(w)).sum()
+        term = (o * Tensor(w).to(o.device)).sum()
         total = term if total is None else total + term
     return total
 

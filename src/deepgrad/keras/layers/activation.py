@@ -4,7 +4,7 @@ from __future__ import annotations
 from deepgrad.keras import activations, initializers, regularizers
 from deepgrad.keras.layers.layer import Layer, init_param
 from deepgrad.nn import functional as F
-from deepgrad.nn.parameter import Parameter
+from deepgrad.nn._util import empty_parameter
 
 
 class Activation(Layer):
@@ -119,7 +119,7 @@ class PReLU(Layer):
             shape[ax - 1] = 1
         if any(d is None for d in shape):
             raise ValueError(f"PReLU '{self.name}': every non-shared input dim must be known, got {input_shape}")
-        self.alpha = Parameter(initializers.Zeros()(tuple(shape)))
+        self.alpha = empty_parameter(tuple(shape))
         init_param(self.alpha, self.alpha_initializer, tuple(shape))
         self._add_weight("alpha", lambda: self.alpha)
 

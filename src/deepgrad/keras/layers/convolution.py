@@ -24,7 +24,7 @@ from deepgrad.keras.layers._conv_utils import (
 from deepgrad.keras.layers.dense import WithActivation, _no_constraint
 from deepgrad.keras.layers.layer import init_param
 from deepgrad.nn import functional as F
-from deepgrad.nn.parameter import Parameter
+from deepgrad.nn._util import empty_parameter
 
 
 class Conv2D(WithActivation):
@@ -64,12 +64,12 @@ class Conv2D(WithActivation):
                              f"and divisible by groups={self.groups}")
         kh, kw = self.kernel_size
         keras_shape = (kh, kw, cin // self.groups, self.filters)
-        self.kernel = Parameter(initializers.Zeros()((self.filters, cin // self.groups, kh, kw)))
+        self.kernel = empty_parameter((self.filters, cin // self.groups, kh, kw))
         init_param(self.kernel, self.kernel_initializer, keras_shape, "conv2d")
         self._add_weight("kernel", lambda: self.kernel, "conv2d")
         self.bias = None
         if self.use_bias:
-            self.bias = Parameter(initializers.Zeros()((self.filters,)))
+            self.bias = empty_parameter((self.filters,))
             init_param(self.bias, self.bias_initializer, (self.filters,))
             self._add_weight("bias", lambda: self.bias)
 

@@ -1,0 +1,215 @@
+"""The device paths the per-suite GPU tests do not reach: saving and loading CUDA models, checkpoints,
+state_dicts across devices, gradient clipping, schedulers, summaries, gradcheck, the default device
+with Keras, DataLoader(device=), plots of CUDA tensors.  Each runs on 'cuda' and compares with CPU.
+
+They need CuPy and a GPU, or tests/cupy_emulator.py (``DEEPGRAD_TEST_CUPY_EMULATOR=1``, which
+``make test`` uses for its second pass).
+"""
+import numpy as np
+import pytest
+
+import deepgrad as dg
+from deepgrad import nn, optim
+from deepgrad.backend import cupy_module
+
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(cupy_module() is None, reason="needs CuPy and a CUDA GPU")]
+
+
+def _on_cuda(t):
+    return type(t.data).__module__.startswith("cupy")
+
+
+def _mlp(seed=0):
+    dg.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.BatchNorm1d(16), nn.Linear(16, 3))
+
+
+def _batch(seed=1):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((32, 6)).astype(np.float32), rng.integers(0, 3, 32)
+
+
+def _train(model, opt, x, y, steps=5, sched=None, clip=None):
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        if clip is not None:
+            clip()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_training_with_clipping_and_scheduler_follows_cpu():
+    xn, yn = _batch()
+    runs = {}
+    for dev in ("cpu", "cuda"):
+        model = _mlp().to(dev)
+        opt = optim.Adam(model.parameters(), lr=0.01, weight_decay=1e-3)
+        sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps=10)
+        x, y = dg.tensor(xn, device=dev), dg.tensor(yn, device=dev)
+        norms = []
+
+        def clip(model=model, norms=norms):
+            norms.append(float(nn.utils.clip_grad_norm_(model.parameters(), 0.5)))
+            nn.utils.clip_grad_value_(model.parameters(), 0.2)
+
+        runs[dev] = (_train(model, opt, x, y, steps=10, sched=sched, clip=clip), norms,
+                     {k: v.numpy() for k, v in model.state_dict().items()})
+        assert all(_on_cuda(p) for p in model.parameters()) == (dev == "cuda")
+    np.testing.assert_allclose(runs["cuda"][0], runs["cpu"][0], rtol=1e-5)
+    np.testing.assert_allclose(runs["cuda"][1], runs["cpu"][1], rtol=1e-5)
+    for k, v in runs["cpu"][2].items():
+        np.testing.assert_allclose(runs["cuda"][2][k], v, rtol=1e-4, atol=1e-6, err_msg=k)
+
+
+def test_state_dict_moves_between_devices():
+    gpu = _mlp(0).to("cuda")
+    cpu = _mlp(1)
+    cpu.load_state_dict(gpu.state_dict())  # CUDA tensors into a CPU model: copied to the host
+    assert not any(_on_cuda(p) for p in cpu.parameters())
+    for (k, a), b in zip(gpu.state_dict().items(), cpu.state_dict().values()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+    back = _mlp(2).to("cuda")
+    back.load_state_dict(cpu.state_dict())  # and CPU tensors into a CUDA model
+    assert all(_on_cuda(p) for p in back.parameters()) and all(_on_cuda(b) for b in back.buffers())
+    x = dg.tensor(_batch()[0])
+    back.eval()
+    cpu.eval()
+    np.testing.assert_allclose(back(x.cuda()).numpy(), cpu(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_save_and_load_a_cuda_model_and_optimizer(tmp_path):
+    model = _mlp().to("cuda")
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    xn, yn = _batch()
+    _train(model, opt, dg.tensor(xn, device="cuda"), dg.tensor(yn, device="cuda"), steps=2)
+    dg.save({"model": model.state_dict(), "opt": opt.state_dict()}, tmp_path / "m.dg")
+    loaded = dg.load(tmp_path / "m.dg")
+    cpu = _mlp(5)
+    cpu.load_state_dict(loaded["model"])
+    for (k, a), b in zip(model.state_dict().items(), cpu.state_dict().values()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+    opt2 = optim.SGD(cpu.parameters(), lr=0.1, momentum=0.9)
+    opt2.load_state_dict(loaded["opt"])
+    model.eval()
+    cpu.eval()
+    np.testing.assert_array_equal(model(dg.tensor(xn, device="cuda")).numpy(), cpu(dg.tensor(xn)).numpy())
+
+
+def test_checkpointer_resumes_a_cuda_run_exactly(tmp_path):
+    from deepgrad.train import Checkpointer
+
+    xn, yn = _batch()
+    x, y = dg.tensor(xn, device="cuda"), dg.tensor(yn, device="cuda")
+    model = _mlp().to("cuda")
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    _train(model, opt, x, y, steps=3)
+    ck = Checkpointer(tmp_path)
+    ck.save(3, model=model, optimizer=opt)
+    ref = _train(model, opt, x, y, steps=3)
+
+    model2 = _mlp(9).to("cuda")
+    opt2 = optim.Adam(model2.parameters(), lr=0.01)
+    assert ck.restore(model=model2, optimizer=opt2)["step"] == 3
+    assert all(_on_cuda(p) for p in model2.parameters())
+    assert all(_on_cuda(s) for st in opt2.state.values() for s in st.values() if isinstance(s, dg.Tensor))
+    assert _train(model2, opt2, x, y, steps=3) == ref
+
+
+def test_summary_gradcheck_and_penalties_on_cuda():
+    from deepgrad.utils.gradcheck import gradcheck
+
+    model = _mlp().to("cuda")
+    lines = []
+    dg.summary(model, (6,), device="cuda", print_fn=lines.append)
+    assert any("Linear" in line for line in lines)
+    x = dg.randn(3, 4, dtype="float64", device="cuda", requires_grad=True)
+    w = dg.randn(5, 4, dtype="float64", device="cuda", requires_grad=True)
+    assert gradcheck(lambda a, b: nn.functional.gelu(a @ b.T).sum(), (x, w))
+    pen = nn.utils.l2_penalty(model)
+    assert _on_cuda(pen)
+    cpu = _mlp()
+    np.testing.assert_allclose(pen.item(), nn.utils.l2_penalty(cpu).item(), rtol=1e-6)
+    vec = nn.utils.parameters_to_vector(model.parameters())
+    assert _on_cuda(vec)
+    nn.utils.vector_to_parameters(vec * 0.5, model.parameters())
+    np.testing.assert_allclose(nn.utils.l2_penalty(model).item(), pen.item() * 0.25, rtol=1e-5)
+
+
+def test_dataloader_places_batches_on_cuda_and_keeps_order():
+    from deepgrad.data import DataLoader, TensorDataset
+
+    xn, yn = _batch()
+    ds = TensorDataset(dg.tensor(xn), dg.tensor(yn))
+    dg.manual_seed(3)
+    cpu = [(bx.numpy(), by.numpy()) for bx, by in DataLoader(ds, batch_size=8, shuffle=True)]
+    dg.manual_seed(3)
+    gpu = list(DataLoader(ds, batch_size=8, shuffle=True, device="cuda"))
+    assert all(_on_cuda(bx) and _on_cuda(by) for bx, by in gpu)
+    for (a, b), (c, d) in zip(cpu, gpu):
+        np.testing.assert_array_equal(a, c.numpy())
+        np.testing.assert_array_equal(b, d.numpy())
+
+
+def test_keras_follows_the_default_device_and_saves(tmp_path):
+    from deepgrad.keras import layers, models
+
+    xn, yn = _batch()
+    dg.set_default_device("cuda")
+    try:
+        dg.manual_seed(0)
+        model = models.Sequential([layers.Input(shape=(6,)), layers.Dense(8, activation="tanh"),
+                                   layers.Dense(3, activation="softmax")])
+        assert all(_on_cuda(w) for w in model.weights)
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        h = model.fit(xn, yn, epochs=3, batch_size=8, verbose=0)
+        assert np.all(np.isfinite(h.history["loss"]))
+        pred = model.predict(xn, verbose=0)
+        assert isinstance(pred, np.ndarray)
+        model.save(tmp_path / "m.keras")
+    finally:
+        dg.set_default_device("cpu")
+    loaded = models.load_model(tmp_path / "m.keras")
+    assert not any(_on_cuda(w) for w in loaded.weights)
+    np.testing.assert_allclose(loaded.predict(xn, verbose=0), pred, rtol=1e-5, atol=1e-6)
+    for w, v in zip(model.get_weights(), loaded.get_weights()):
+        assert isinstance(w, np.ndarray)
+        np.testing.assert_array_equal(w, v)
+
+
+def test_plots_and_confusion_matrix_take_cuda_tensors(tmp_path):
+    pytest.importorskip("matplotlib")
+    from deepgrad import viz
+
+    y_true = dg.tensor(np.array([0, 1, 2, 2, 1]), device="cuda")
+    y_pred = dg.tensor(np.array([0, 2, 2, 2, 1]), device="cuda")
+    cm = viz.confusion_matrix(y_true, y_pred)
+    np.testing.assert_array_equal(np.asarray(cm), [[1, 0, 0], [0, 1, 1], [0, 0, 2]])
+    viz.plot_confusion_matrix(y_true, y_pred, path=tmp_path / "cm.png")
+    images = dg.rand(5, 8, 8, device="cuda")
+    viz.plot_misclassified(images, y_true, y_pred, path=tmp_path / "mis.png")
+    assert (tmp_path / "cm.png").stat().st_size > 0 and (tmp_path / "mis.png").stat().st_size > 0
+
+
+def test_modules_follow_the_default_device():
+    """As ``torch.set_default_device``: layers built without ``device=`` put their tensors there."""
+    from deepgrad.keras import layers, models
+
+    dg.set_default_device("cuda")
+    try:
+        mods = [nn.Linear(2, 3), nn.Bilinear(2, 2, 3), nn.Conv1d(2, 3, 3), nn.Conv2d(2, 3, 3),
+                nn.ConvTranspose2d(2, 3, 3), nn.BatchNorm2d(3), nn.LayerNorm(3), nn.Embedding(5, 3), nn.PReLU()]
+        keras = models.Sequential([layers.Input(shape=(8, 8, 2)), layers.Conv2D(3, 3), layers.BatchNormalization(),
+                                   layers.PReLU(), layers.Flatten(), layers.Dense(4)])
+    finally:
+        dg.set_default_device("cpu")
+    for m in mods:
+        tensors = dict(m.named_parameters()) | dict(m.named_buffers())
+        assert tensors and all(_on_cuda(t) for t in tensors.values()), (m, tensors.keys())
+    assert all(_on_cuda(w) for w in keras.weights)
+    assert not _on_cuda(nn.Linear(2, 3).weight)
