@@ -24,6 +24,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow and not gpu" --durations=15
 	# the GPU tests' device logic once more on a CPU stand-in for CuPy (no CUDA; see tests/cupy_emulator.py)
 	DEEPGRAD_TEST_CUPY_EMULATOR=1 $(PY) -m pytest -q -m "gpu and not slow" -p no:cacheprovider
+	# and the Keras suite with deepgrad.set_default_device('cuda') on that stand-in
+	DEEPGRAD_TEST_CUPY_EMULATOR=1 DEEPGRAD_TEST_DEFAULT_DEVICE=cuda $(PY) -m pytest -q -m "not slow and not gpu" -p no:cacheprovider tests/keras
 
 # on a machine with an NVIDIA GPU and CuPy (pip install -e '.[gpu,test]'): every GPU test, kernels included
 test-gpu: $(STAMP)

@@ -213,3 +213,43 @@ def test_modules_follow_the_default_device():
         assert tensors and all(_on_cuda(t) for t in tensors.values()), (m, tensors.keys())
     assert all(_on_cuda(w) for w in keras.weights)
     assert not _on_cuda(nn.Linear(2, 3).weight)
+
+
+def test_labels_ids_and_class_weights_on_the_wrong_device_are_named():
+    import re
+
+    logits = dg.randn(4, 3, device="cuda", requires_grad=True)
+    labels = np.array([0, 1, 2, 1])
+    cpu_labels = dg.tensor(labels, device="cpu")
+    for f in (lambda: nn.functional.cross_entropy(logits, cpu_labels),
+              lambda: nn.functional.nll_loss(logits, cpu_labels),
+              lambda: nn.functional.cross_entropy(logits, labels, weight=dg.ones(3, device="cpu")),
+              lambda: nn.functional.embedding(cpu_labels, dg.randn(5, 2, device="cuda")),
+              lambda: nn.functional.embedding(dg.tensor(labels, device="cuda"), dg.randn(5, 2))):
+        with pytest.raises(RuntimeError, match=re.escape("expected all tensors on the same device")) as e:
+            f()
+        assert "cpu" in str(e.value) and "cuda:0" in str(e.value)
+    # host arrays and lists are taken onto the device of the input, as before
+    loss = nn.functional.cross_entropy(logits, labels, weight=[1.0, 2.0, 1.0])
+    ref = nn.functional.cross_entropy(logits.cpu(), labels, weight=[1.0, 2.0, 1.0])
+    assert _on_cuda(loss)
+    np.testing.assert_allclose(loss.item(), ref.item(), rtol=1e-6)
+    assert _on_cuda(nn.functional.embedding([[0, 4]], dg.randn(5, 2, device="cuda")))
+
+
+def test_keras_layer_called_on_numpy_runs_where_its_weights_are():
+    from deepgrad.keras import layers
+
+    x = np.ones((2, 4), np.float32)
+    dense = layers.Dense(3)
+    cpu_out = dense(x)
+    dense.to("cuda")
+    out = dense(x)  # host input, weights on the GPU: taken there
+    assert _on_cuda(out)
+    np.testing.assert_allclose(out.numpy(), cpu_out.numpy(), rtol=1e-6)
+    dg.set_default_device("cuda")
+    try:
+        fresh = layers.Dense(3)
+        assert _on_cuda(fresh(x)) and _on_cuda(fresh.weights[0])
+    finally:
+        dg.set_default_device("cpu")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepgrad.backend import get_array_module
+from deepgrad.backend import as_numpy, get_array_module
 from deepgrad.keras import backend
 from deepgrad.keras.object_registry import get_custom_object
 from deepgrad.nn import functional as F
@@ -25,10 +25,10 @@ from deepgrad.tensor import Tensor
 def _t(x, like=None):
     if isinstance(x, Tensor):
         return x
-    a = np.asarray(x)
-    if like is not None:
+    a = x if type(x).__module__.startswith("cupy") else np.asarray(x)
+    if like is not None:  # onto y_pred's device
         xp = get_array_module(like.data)
-        a = xp.asarray(a)
+        a = xp.asarray(a) if xp is not np else as_numpy(a)
     return Tensor._make(a)
 
 

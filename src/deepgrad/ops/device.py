@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from deepgrad.autograd import Function
-from deepgrad.backend import device_of, to_device
+from deepgrad.backend import device_of, get_array_module, is_cupy_array, to_device
+from deepgrad.errors import op_error
 
 
 class Cast(Function):
@@ -50,3 +51,16 @@ def to_device_op(x, device):
 
 
 __all__ = ["cast", "copy"]
+
+
+def array_on(op, x, like, what="target"):
+    """The array of ``x`` (Tensor, array or list: labels, ids, class weights) on the device of the
+    Tensor ``like``.  Host arrays and lists are copied there; a Tensor or a GPU array on another
+    device is an error naming both devices, as in PyTorch."""
+    from deepgrad.tensor import Tensor
+
+    data = x.data if isinstance(x, Tensor) else x
+    if (isinstance(x, Tensor) or is_cupy_array(data)) and device_of(data) != device_of(like.data):
+        raise op_error(RuntimeError, f"{op}: expected all tensors on the same device, got input on "
+                                     f"{device_of(like.data)} and {what} on {device_of(data)}")
+    return data if data is not x else get_array_module(like.data).asarray(x)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from deepgrad.autograd import Function
 from deepgrad.errors import op_error
+from deepgrad.ops.device import array_on
 from deepgrad.tensor import Tensor
 
 
@@ -59,9 +60,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
     looked-up rows whose ``norm_type``-norm exceeds it."""
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
-    idx = input.data if isinstance(input, Tensor) else input
     xp = _xp(weight.data)
-    idx = xp.asarray(idx)
+    idx = array_on("embedding", input, weight, "ids")
     if idx.dtype.kind not in "iu":
         raise op_error(TypeError, f"embedding: expected integer ids, got dtype {idx.dtype}")
     if weight.ndim != 2:

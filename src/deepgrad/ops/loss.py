@@ -17,6 +17,7 @@ from deepgrad.backend import get_array_module as _xp
 from deepgrad.backend import is_cupy_array
 from deepgrad.errors import op_error
 from deepgrad.kernels._compile import use_kernels
+from deepgrad.ops.device import array_on
 from deepgrad.ops.elementwise import exp, log, where
 from deepgrad.ops.reduction import sum as sum_
 from deepgrad.ops.shape import getitem, movedim, reshape, sum_to
@@ -315,7 +316,7 @@ class _Labels:
 def _weight_array(op, weight, classes, like):
     if weight is None:
         return None
-    w = weight.data if isinstance(weight, Tensor) else _xp(like).asarray(weight)
+    w = array_on(op, weight, Tensor._make(like), "weight")
     if w.shape != (classes,):
         raise op_error(ValueError, f"{op}: weight must have shape ({classes},) (one per class), "
                                    f"got {tuple(w.shape)}")
@@ -447,13 +448,7 @@ class NLLLoss(Function):
 def _rows(op, input, target):  # noqa: A002
     """Logits/log-probs as rows (M, C) with classes on dim 1 (dim 0 for one unbatched sample),
     integer labels as (M,) and the shape a 'none' reduction gives back."""
-    if isinstance(target, Tensor):
-        if target.device != input.device:
-            raise op_error(RuntimeError, f"{op}: expected all tensors on the same device, got input on "
-                                         f"{input.device} and target on {target.device}")
-        t = target.data
-    else:  # a raw array or list of labels is taken onto the input's device
-        t = _xp(input.data).asarray(target)
+    t = array_on(op, target, input)
     if t.dtype.kind not in "iu":
         raise op_error(TypeError, f"{op}: integer class labels expected, got target dtype {t.dtype}")
     if input.ndim == 0:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepgrad.backend import as_numpy, get_array_module
+from deepgrad.backend import as_numpy, device_of, get_array_module, to_device
 from deepgrad.keras import backend
 from deepgrad.keras.layers.keras_tensor import KerasTensor, is_symbolic
 from deepgrad.tensor import Tensor
@@ -31,8 +31,11 @@ def _shape_tuple(shape):
     return tuple(None if d is None else int(d) for d in shape)
 
 
-def to_tensor(x, dtype=np.float32):
-    """A deepgrad Tensor from an array or Tensor (numbers become ``dtype``; None keeps integers)."""
+def to_tensor(x, dtype=np.float32, device=None):
+    """A deepgrad Tensor from an array or Tensor (numbers become ``dtype``; None keeps integers).
+
+    Host arrays go to ``device`` (default: ``deepgrad.get_default_device()``); Tensors stay where
+    they are."""
     if isinstance(x, Tensor):
         return x
     a = x if hasattr(x, "dtype") and hasattr(x, "shape") else np.asarray(x)
@@ -41,6 +44,12 @@ def to_tensor(x, dtype=np.float32):
             a = a.astype(np.float32)
     elif a.dtype.kind in "fiub" and a.dtype != dtype:
         a = a.astype(dtype)
+    if isinstance(a, np.ndarray):
+        from deepgrad.factories import get_default_device
+
+        dev = device if device is not None else get_default_device()
+        if dev.type != "cpu":
+            a = to_device(a, dev)
     return Tensor._make(a)
 
 
@@ -121,14 +130,20 @@ class Layer:
     def __call__(self, inputs, training=None, **kwargs):
         if is_symbolic(inputs):
             return self._call_symbolic(inputs, **kwargs)
+        dev = self._weights_device()
         if isinstance(inputs, (list, tuple)):
-            inputs = [to_tensor(x, self.input_dtype) for x in inputs]
+            inputs = [to_tensor(x, self.input_dtype, dev) for x in inputs]
             shape = [(None,) + tuple(x.shape[1:]) for x in inputs]
         else:
-            inputs = to_tensor(inputs, self.input_dtype)
+            inputs = to_tensor(inputs, self.input_dtype, dev)
             shape = (None,) + tuple(inputs.shape[1:])
         self._maybe_build(shape)
         return self.call(inputs, training=bool(training), **kwargs)
+
+    def _weights_device(self):
+        """Where this layer's weights are (None before it has any): host inputs are taken there."""
+        entries = self._weight_entries() if self.built else ()
+        return device_of(entries[0][1]().data) if entries else None
 
     def _call_symbolic(self, inputs, **kwargs):
         if isinstance(inputs, KerasTensor):

@@ -174,11 +174,11 @@ class Model(TrainingMixin, Layer):
             self.built = True
             return
         from deepgrad.autograd import no_grad
-        from deepgrad.tensor import Tensor
+        from deepgrad.keras.layers.layer import to_tensor
 
         shape = tuple(1 if d is None else d for d in input_shape)
-        with no_grad():
-            out = self.call(Tensor._make(np.zeros(shape, dtype=np.float32)), training=False)
+        with no_grad():  # on the model's device, else the default device
+            out = self.call(to_tensor(np.zeros(shape, dtype=np.float32), device=self._device), training=False)
         self.built = True
         self.input_shape = tuple(input_shape)
         self.output_shape = (None,) + tuple(out.shape[1:])
