@@ -188,3 +188,25 @@ def test_get_weights_shapes_of_a_model():
     m.set_weights(new)
     for a, b in zip(m.get_weights(), new):
         np.testing.assert_array_equal(a, b)
+
+
+def test_relu_threshold_max_value_and_slope_follow_keras():
+    """The values of the Keras docs for keras.activations.relu / layers.ReLU, and a combined case
+    against Keras's formula written out in NumPy."""
+    from deepgrad.keras import activations
+
+    x = np.array([-10, -5, 0.0, 5, 10], np.float32)
+    cases = {(0.0, None, 0.0): [0, 0, 0, 5, 10], (0.5, None, 0.0): [-5, -2.5, 0, 5, 10],
+             (0.0, 5.0, 0.0): [0, 0, 0, 5, 5], (0.0, None, 5.0): [0, 0, 0, 0, 10]}
+    for (slope, top, thr), want in cases.items():
+        np.testing.assert_allclose(activations.relu(x, slope, top, thr).numpy(), want, err_msg=str((slope, top, thr)))
+    np.testing.assert_allclose(layers.ReLU(threshold=1.5)(np.array([-3.0, -1.0, 0.0, 2.0], np.float32)).numpy(),
+                               [0, 0, 0, 2])
+    z = np.linspace(-2, 2, 41, dtype=np.float32)
+    for slope, top, thr in [(0.1, 0.8, -0.2), (0.3, None, 0.5), (0.0, 1.0, -0.5), (0.2, 1.2, 0.4)]:
+        want = np.where(z > thr, z, 0.0)
+        if top is not None:
+            want = np.clip(want, 0.0, top)
+        want = want - slope * np.maximum(thr - z, 0.0)
+        got = layers.ReLU(max_value=top, negative_slope=slope, threshold=thr)(z).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7, err_msg=str((slope, top, thr)))

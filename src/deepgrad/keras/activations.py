@@ -18,11 +18,16 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """max(x, 0); with Keras's optional ``negative_slope``, ``max_value`` and ``threshold``."""
     if negative_slope == 0.0 and max_value is None and threshold == 0.0:
         return F.relu(x)
-    if threshold != 0.0:
-        raise NotImplementedError("relu: threshold != 0 is not supported")
-    y = F.leaky_relu(x, negative_slope) if negative_slope else F.relu(x)
+    if threshold == 0.0:
+        y = F.leaky_relu(x, negative_slope) if negative_slope else F.relu(x)
+        return y if max_value is None else y.clamp(max=float(max_value))
+    # Keras's rule: x where x > threshold else 0, clipped to [0, max_value] when max_value is
+    # given, minus negative_slope * relu(threshold - x)
+    y = F.where(x > float(threshold), x, x * 0.0)
     if max_value is not None:
-        y = y.clamp(max=float(max_value))
+        y = y.clamp(min=0.0, max=float(max_value))
+    if negative_slope:
+        y = y - F.relu(float(threshold) - x) * float(negative_slope)
     return y
 
 

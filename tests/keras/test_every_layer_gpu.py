@@ -1,0 +1,87 @@
+"""Every ``deepgrad.keras.layers`` class runs on the GPU with no change but the device: the same
+weights give the CPU's output and input gradient, in training mode too (batch statistics).  The
+table must name every layer class exported (``test_the_table_covers_every_layer`` runs everywhere)."""
+import inspect
+
+import numpy as np
+import pytest
+
+import deepgrad as dg
+from deepgrad.backend import cupy_module
+from deepgrad.keras import layers as L
+
+_r = np.random.default_rng(0)
+
+
+def _x(*shape):
+    return _r.standard_normal(shape).astype(np.float32)
+
+
+# name -> (constructor, inputs); several inputs go to merging layers as a list
+LAYERS = {
+    "Dense": (lambda: L.Dense(4, activation="tanh"), (_x(3, 5),)),
+    "Activation": (lambda: L.Activation("softplus"), (_x(3, 5),)),
+    "ReLU": (lambda: L.ReLU(max_value=0.8, negative_slope=0.1, threshold=-0.2), (_x(3, 5),)),
+    "LeakyReLU": (lambda: L.LeakyReLU(0.2), (_x(3, 5),)),
+    "ELU": (lambda: L.ELU(0.5), (_x(3, 5),)),
+    "PReLU": (lambda: L.PReLU(alpha_initializer="random_normal", shared_axes=[1]), (_x(2, 3, 4),)),
+    "Softmax": (lambda: L.Softmax(axis=1), (_x(2, 3, 4),)),
+    "Dropout": (lambda: L.Dropout(0.0), (_x(3, 5),)),
+    "Flatten": (L.Flatten, (_x(2, 3, 4),)),
+    "Reshape": (lambda: L.Reshape((4, 3)), (_x(2, 3, 4),)),
+    "Conv2D": (lambda: L.Conv2D(3, 3, strides=2, padding="same", activation="relu"), (_x(2, 7, 6, 2),)),
+    "MaxPooling2D": (lambda: L.MaxPooling2D(3, strides=2, padding="same"), (_x(2, 7, 7, 3),)),
+    "AveragePooling2D": (lambda: L.AveragePooling2D(2), (_x(2, 6, 6, 3),)),
+    "GlobalAveragePooling2D": (L.GlobalAveragePooling2D, (_x(2, 4, 5, 3),)),
+    "GlobalMaxPooling2D": (lambda: L.GlobalMaxPooling2D(keepdims=True), (_x(2, 4, 5, 3),)),
+    "BatchNormalization": (lambda: L.BatchNormalization(momentum=0.9), (_x(6, 4, 4, 3),)),
+    "LayerNormalization": (L.LayerNormalization, (_x(3, 6),)),
+    "Embedding": (lambda: L.Embedding(9, 3), (_r.integers(0, 9, (2, 5)),)),
+    "Add": (L.Add, (_x(3, 4), _x(3, 4))),
+    "Subtract": (L.Subtract, (_x(3, 4), _x(3, 4))),
+    "Multiply": (L.Multiply, (_x(3, 4), _x(3, 4))),
+    "Average": (L.Average, (_x(3, 4), _x(3, 4))),
+    "Concatenate": (lambda: L.Concatenate(axis=1), (_x(3, 4), _x(3, 2))),
+}
+ALIASES = {"Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D"}
+NOT_LAYERS = {"Layer", "InputLayer", "KerasTensor"}
+
+
+def test_the_table_covers_every_layer():
+    exported = {n for n, o in vars(L).items() if inspect.isclass(o)}
+    assert exported - NOT_LAYERS - ALIASES - set(LAYERS) == set()
+
+
+def _run(layer, arrays, device):
+    xs = [dg.tensor(a, device=device, requires_grad=a.dtype.kind == "f") for a in arrays]
+    y = layer(xs if len(xs) > 1 else xs[0], training=True)
+    w = dg.tensor(np.linspace(-1, 1, y.numel(), dtype=np.float32).reshape(y.shape), device=device)
+    (y * w).sum().backward()
+    return y, xs
+
+
+def _inputs(arrays):
+    return dg.tensor(arrays[0]) if len(arrays) == 1 else [dg.tensor(a) for a in arrays]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(cupy_module() is None, reason="needs CuPy and a CUDA GPU")
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_layer_on_cuda_matches_cpu(name):
+    make, arrays = LAYERS[name]
+    cpu, gpu = make(), make()
+    cpu(_inputs(arrays))  # build both on the CPU (inference mode: no statistics change)
+    gpu(_inputs(arrays))
+    gpu.set_weights(cpu.get_weights())
+    gpu.to("cuda")
+    assert all(w.device.type == "cuda" for w in gpu.weights)
+    yc, xc = _run(cpu, arrays, "cpu")
+    yg, xg = _run(gpu, arrays, "cuda")
+    assert yg.device.type == "cuda" and yg.shape == yc.shape
+    np.testing.assert_allclose(yg.numpy(), yc.numpy(), rtol=1e-5, atol=1e-6)
+    for a, b in zip(xg, xc):
+        if b.requires_grad:
+            assert a.grad.device.type == "cuda"
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-6)
+    for wc, wg in zip(cpu.get_weights(), gpu.get_weights()):  # moving statistics too
+        np.testing.assert_allclose(wg, wc, rtol=1e-5, atol=1e-6)
