@@ -5,7 +5,7 @@ Adam 1e-3, batch 64, shuffled every epoch; the learning rate follows a cosine de
 two 10-epoch runs, just short of the target).  Prints test accuracy and seconds per epoch.
 Target: at least 99.0% test accuracy within 10 epochs.
 
-    python examples/mnist_lenet.py --epochs 10
+    python examples/mnist_lenet.py --epochs 10 [--device cuda]
 """
 from __future__ import annotations
 
@@ -40,14 +40,14 @@ def prepare(images):
     return ((x - np.float32(MEAN)) / np.float32(STD)).reshape(-1, 1, 28, 28)
 
 
-def train_epoch(model, opt, x, y, batch_size, rng, sched=None):
+def train_epoch(model, opt, x, y, batch_size, rng, sched=None, device="cpu"):
     """One pass over (x, y) in shuffled mini-batches; returns the mean training loss."""
     model.train()
     order = rng.permutation(len(x))
     total = 0.0
     for start in range(0, len(x), batch_size):
         idx = order[start:start + batch_size]
-        loss = F.cross_entropy(model(dg.Tensor(x[idx])), dg.Tensor(y[idx]))
+        loss = F.cross_entropy(model(dg.tensor(x[idx], device=device)), dg.tensor(y[idx], device=device))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -58,11 +58,11 @@ def train_epoch(model, opt, x, y, batch_size, rng, sched=None):
 
 
 @dg.no_grad()
-def accuracy(model, x, y, batch_size=1000):
+def accuracy(model, x, y, batch_size=1000, device="cpu"):
     model.eval()
     correct = 0
     for start in range(0, len(x), batch_size):
-        logits = model(dg.Tensor(x[start:start + batch_size])).numpy()
+        logits = model(dg.tensor(x[start:start + batch_size], device=device)).numpy()
         correct += int((logits.argmax(axis=1) == y[start:start + batch_size]).sum())
     return correct / len(x)
 
@@ -75,6 +75,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training images (smoke test)")
     parser.add_argument("--schedule", choices=["cosine", "none"], default="cosine")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda for an NVIDIA GPU through CuPy")
     args = parser.parse_args(argv)
 
     from deepgrad.data.datasets import load_mnist
@@ -87,7 +88,7 @@ def main(argv=None):
 
     dg.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    model = lenet5()
+    model = lenet5().to(args.device)
     opt = dg.optim.Adam(model.parameters(), lr=args.lr)
     steps = args.epochs * -(-len(x_train) // args.batch_size)
     sched = dg.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps) if args.schedule == "cosine" else None
@@ -96,9 +97,9 @@ def main(argv=None):
     best = 0.0
     for epoch in range(1, args.epochs + 1):
         t0 = time.perf_counter()
-        loss = train_epoch(model, opt, x_train, y_train, args.batch_size, rng, sched)
+        loss = train_epoch(model, opt, x_train, y_train, args.batch_size, rng, sched, args.device)
         seconds = time.perf_counter() - t0
-        acc = accuracy(model, x_test, y_test)
+        acc = accuracy(model, x_test, y_test, device=args.device)
         best = max(best, acc)
         print(f"{epoch:5d}  {loss:10.4f}  {acc * 100:7.2f}%  {seconds:7.1f}", flush=True)
     print(f"best test accuracy {best * 100:.2f}%")

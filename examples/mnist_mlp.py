@@ -1,6 +1,6 @@
 """PyTorch-style training loop on real MNIST: 784-500-500-10 ReLU MLP, Adam, 3 epochs.
 
-    python examples/mnist_mlp.py [--epochs 3] [--batch-size 100] [--lr 1e-3]
+    python examples/mnist_mlp.py [--epochs 3] [--batch-size 100] [--lr 1e-3] [--device cuda]
 
 Model, loss, optimizer, epochs, mini-batches shuffled each epoch: the loop a PyTorch user
 writes, on deepgrad.  Prints the test accuracy and seconds of every epoch.
@@ -28,12 +28,12 @@ def make_mlp(activation=nn.ReLU):
 
 
 @dg.no_grad()
-def accuracy(model, x, y, batch_size=1000):
+def accuracy(model, x, y, batch_size=1000, device="cpu"):
     model.eval()
     correct = 0
     for i in range(0, len(x), batch_size):
-        logits = model(dg.tensor(x[i:i + batch_size]))
-        correct += int((logits.data.argmax(axis=1) == y[i:i + batch_size]).sum())
+        logits = model(dg.tensor(x[i:i + batch_size], device=device))
+        correct += int((logits.argmax(dim=1).numpy() == y[i:i + batch_size]).sum())
     model.train()
     return correct / len(x)
 
@@ -44,12 +44,17 @@ def main(argv=None):
     ap.add_argument("--batch-size", type=int, default=100)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda for an NVIDIA GPU through CuPy")
+    ap.add_argument("--limit", type=int, default=None, help="use only the first N training images (smoke test)")
     args = ap.parse_args(argv)
 
     dg.manual_seed(args.seed)
     x_train, y_train, x_test, y_test = mnist_arrays()
-    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True)
-    model = make_mlp()
+    if args.limit:
+        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True,
+                        device=args.device)  # batches arrive on the device
+    model = make_mlp().to(args.device)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     print(model)
@@ -65,7 +70,7 @@ def main(argv=None):
             total += loss.item()
             batches += 1
         seconds = time.perf_counter() - t0
-        acc = accuracy(model, x_test, y_test)
+        acc = accuracy(model, x_test, y_test, device=args.device)
         history.append((epoch, total / batches, acc, seconds))
         print(f"epoch {epoch}: train loss {total / batches:.4f}  test accuracy {acc:.4f}  ({seconds:.1f} s)")
     return history
