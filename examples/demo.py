@@ -201,6 +201,8 @@ def main(argv=None):
     ap.add_argument("--cnn-epochs", type=int, default=None)
     ap.add_argument("--models", default="mlp,cnn", help="comma-separated subset of mlp,cnn")
     ap.add_argument("--verbose", type=int, default=1, help="1: progress bars (default), 2: a line per epoch, 0: quiet")
+    ap.add_argument("--device", default="cpu",
+                    help="cpu (default), or cuda: the Keras models follow deepgrad.set_default_device")
     ap.add_argument("--threads", default="auto",
                     help="BLAS threads: a number, or 'auto' (default): 1 when other programs keep the CPUs busy")
     args = ap.parse_args(argv)
@@ -228,6 +230,7 @@ def main(argv=None):
     if threads_note:
         print(threads_note, flush=True)
     set_random_seed(args.seed)
+    deepgrad.set_default_device(args.device)
 
     t0 = time.perf_counter()
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
@@ -250,7 +253,7 @@ def main(argv=None):
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "numpy": np.__version__, "cpu_count": os.cpu_count(), "blas": blas_threads(),
                     "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None},
-        "threads_note": threads_note, "data_seconds": round(load_seconds, 2), "models": {},
+        "threads_note": threads_note, "device": args.device, "data_seconds": round(load_seconds, 2), "models": {},
     }
     histories = {}
     for name in names:
