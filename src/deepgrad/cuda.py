@@ -57,4 +57,26 @@ def empty_cache():
         cp.get_default_memory_pool().free_all_blocks()
 
 
-__all__ = ["is_available", "device_count", "synchronize", "max_memory_allocated", "empty_cache"]
+def get_rng_state() -> dict:
+    """The GPU generator's state (Philox key and counter), as ``torch.cuda.get_rng_state``."""
+    from deepgrad.random import get_cuda_rng_state
+
+    return get_cuda_rng_state()
+
+
+def set_rng_state(state: dict):
+    """Restore what ``get_rng_state`` returned: the GPU draws the same numbers again."""
+    from deepgrad.random import set_cuda_rng_state
+
+    set_cuda_rng_state(state)
+
+
+def manual_seed(seed: int):
+    """Seed deepgrad's generators (CPU and GPU alike; the same as ``deepgrad.manual_seed``)."""
+    from deepgrad.random import manual_seed as _seed
+
+    return _seed(seed)
+
+
+__all__ = ["is_available", "device_count", "synchronize", "max_memory_allocated", "empty_cache", "get_rng_state",
+           "set_rng_state", "manual_seed"]

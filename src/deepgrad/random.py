@@ -1,21 +1,25 @@
-"""One seeded generator that every random op uses: same seed, same numbers."""
+"""One seeded generator per device that every random op uses: same seed, same numbers.
+
+The CPU draws from NumPy's generator (PCG64); the GPU from ``deepgrad.philox.Philox``, whose
+state (a key and a counter) ``deepgrad.cuda.get_rng_state`` returns and checkpoints keep."""
 from __future__ import annotations
 
 import numpy as np
 
 from deepgrad.backend import cupy_module, get_array_module
+from deepgrad.philox import Philox
 
 _seed = None
 _np_rng = np.random.default_rng()
-_cp_rng = None
+_gpu_rng = Philox()  # bound to CuPy on first GPU use
 
 
 def manual_seed(seed: int):
     """Seed every random op of deepgrad (CPU, and GPU when one is used)."""
-    global _seed, _np_rng, _cp_rng
+    global _seed, _np_rng, _gpu_rng
     _seed = int(seed)
     _np_rng = np.random.default_rng(_seed)
-    _cp_rng = None  # re-created from the seed on first GPU use
+    _gpu_rng = Philox(_seed)
     return _seed
 
 
@@ -25,13 +29,19 @@ def initial_seed():
 
 def generator(xp=np):
     """The generator for the array module ``xp`` (numpy or cupy)."""
-    global _cp_rng
     if xp is np:
         return _np_rng
-    if _cp_rng is None:
-        cp = cupy_module()
-        _cp_rng = cp.random.default_rng(_seed if _seed is not None else None)
-    return _cp_rng
+    _gpu_rng.xp = cupy_module()
+    return _gpu_rng
+
+
+def get_cuda_rng_state() -> dict:
+    """The GPU generator's state ``{"key", "counter"}`` (JSON-safe; also without a GPU)."""
+    return _gpu_rng.state()
+
+
+def set_cuda_rng_state(state: dict):
+    _gpu_rng.set_state(state)
 
 
 def get_rng_state() -> dict:

@@ -210,6 +210,10 @@ def _check_rng(rng):
 
     dg = rng["deepgrad"]
     np.random.default_rng().bit_generator.state = dg["bit_generator"]  # raises on a bad state
+    if "cuda" in rng:
+        from deepgrad.philox import Philox
+
+        Philox(0).set_state(rng["cuda"])  # raises on a bad key or counter
     s = rng["numpy"]
     key = np.asarray(s["key"])
     if key.shape != (624,) or key.dtype != np.uint32:

@@ -1,7 +1,8 @@
 """Every random state a training run depends on, as JSON-safe data for checkpoints.
 
-Three generators matter: deepgrad's own (dropout, init, shuffling), NumPy's global one
-(``np.random.*`` in user code and older libraries) and Python's ``random`` module.
+Four generators matter: deepgrad's own on the CPU (dropout, init, shuffling) and on the GPU
+(Philox: dropout and random tensors there), NumPy's global one (``np.random.*`` in user code and
+older libraries) and Python's ``random`` module.
 """
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from deepgrad import random as _dgrandom
 
 
 def get_all_rng_states() -> dict:
-    """The state of deepgrad's generator, NumPy's global generator and Python's ``random``."""
+    """The state of deepgrad's generators, NumPy's global generator and Python's ``random``."""
     name, key, pos, has_gauss, cached = np.random.get_state()
     version, internal, gauss_next = _pyrandom.getstate()
     return {
         "deepgrad": _dgrandom.get_rng_state(),
+        "cuda": _dgrandom.get_cuda_rng_state(),
         "numpy": {"name": str(name), "key": np.asarray(key, dtype=np.uint32), "pos": int(pos),
                   "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
         "python": {"version": int(version), "internal": [int(v) for v in internal], "gauss_next": gauss_next},
@@ -28,6 +30,8 @@ def set_all_rng_states(states: dict):
     """Restore what ``get_all_rng_states`` returned (keys that are absent are left alone)."""
     if "deepgrad" in states:
         _dgrandom.set_rng_state(states["deepgrad"])
+    if "cuda" in states:  # absent in checkpoints written before deepgrad drew GPU numbers from Philox
+        _dgrandom.set_cuda_rng_state(states["cuda"])
     if "numpy" in states:
         s = states["numpy"]
         key = np.asarray(s["key"], dtype=np.uint32)
