@@ -66,22 +66,27 @@ class Philox:
         self.key, self.counter = int(key), int(counter)
 
     # -- raw words -----------------------------------------------------------------------------
-    def words(self, count):
-        """The next ``count`` uint32 words (whole blocks are consumed, as the counter counts blocks)."""
+    def _take(self, count):
+        """Reserve the blocks for ``count`` words; returns (first block, number of blocks)."""
         blocks = -(-int(count) // 4)
         if self.counter + blocks > _MASK64:
             raise OverflowError("Philox: counter exhausted (2**64 blocks)")
-        from deepgrad.kernels._compile import use_kernels
+        first, self.counter = self.counter, self.counter + blocks
+        return first, blocks
 
-        probe = self.xp.empty(0, dtype=np.uint32)
-        if use_kernels(probe):
+    def _kernels(self):
+        from deepgrad.kernels._compile import enabled
+
+        return self.xp is not np and enabled()
+
+    def words(self, count):
+        """The next ``count`` uint32 words (whole blocks are consumed, as the counter counts blocks)."""
+        first, blocks = self._take(count)
+        if self._kernels():
             from deepgrad.kernels.philox import philox_words
 
-            out = philox_words(self.xp, self.counter, blocks, self.key)
-        else:
-            out = philox_blocks(self.xp, self.counter, blocks, self.key).reshape(-1)
-        self.counter += blocks
-        return out[:count]
+            return philox_words(self.xp, first, blocks, self.key)[:count]
+        return philox_blocks(self.xp, first, blocks, self.key).reshape(-1)[:count]
 
     def _u64(self, count):
         w = self.words(2 * count).astype(np.uint64)
@@ -93,7 +98,12 @@ class Philox:
         dtype = np.dtype(dtype)
         shape = () if size is None else (size,) if isinstance(size, (int, np.integer)) else tuple(size)
         n = int(np.prod(shape, dtype=np.int64))
-        if dtype == np.float32:
+        if dtype == np.float32 and self._kernels():  # Dropout's draw: one launch
+            from deepgrad.kernels.philox import philox_uniform32
+
+            first, _ = self._take(n)
+            u = philox_uniform32(self.xp, first, n, self.key)
+        elif dtype == np.float32:
             u = (self.words(n) >> np.uint32(8)).astype(np.float32) * np.float32(2.0 ** -24)
         elif dtype == np.float64:
             u = (self._u64(n) >> np.uint64(11)).astype(np.float64) * (2.0 ** -53)
