@@ -178,3 +178,13 @@ def test_device_argument_cpu():
     assert x.device == dg.device("cpu")
     with pytest.raises(ValueError, match="device"):
         dg.zeros(2, device="tpu")
+
+
+def test_tensor_infers_dtype_as_pytorch():
+    import torch
+
+    cases = [np.float64(1.7), np.float32(1.7), 1.7, [np.float64(1.7)], [1.0, np.float64(2.0)], [[1.0], [2.0]],
+             np.array([1.0]), (1, 2.5), [np.float32(1.0), 2.0], 3, [True, False], np.int16(4)]
+    for data in cases:
+        want = str(torch.tensor(data).dtype).replace("torch.", "")
+        assert str(dg.tensor(data).dtype) == want, (data, dg.tensor(data).dtype, want)

@@ -112,21 +112,7 @@ def test_gpu_draws_replay_and_match_the_array_code():
     assert g.counter == ref.counter
 
 
-_SHIM = r"""
-struct dim3_ { unsigned int x; };
-static dim3_ blockIdx, blockDim, threadIdx;
-#define __global__
-#define __device__
-#define __forceinline__ inline
-static inline unsigned int __umulhi(unsigned int a, unsigned int b) {
-    return (unsigned int)(((unsigned long long)a * b) >> 32);
-}
-"""
 _DRIVER = r"""
-// every thread of the grid in turn (these kernels share nothing between threads)
-#define GRID(n, call) blockDim.x = 256; \
-    for (unsigned long long t = 0; t < ((n) + 255) / 256 * 256; ++t) { \
-        blockIdx.x = (unsigned int)(t / 256); threadIdx.x = (unsigned int)(t % 256); call; }
 extern "C" void words(unsigned long long c, unsigned long long n, unsigned int k0, unsigned int k1, unsigned int* o) {
     GRID(n, deepgrad_philox(c, n, k0, k1, o))
 }
@@ -141,26 +127,18 @@ def test_the_cuda_kernels_compute_the_reference_words(tmp_path):
     """kernels/philox.py's CUDA source, compiled for the host with a few shims (no GPU here) and run
     thread by thread, gives the array code's words and uniforms bit for bit."""
     import ctypes
-    import shutil
-    import subprocess
 
     from deepgrad.kernels.philox import _CODE
+    from tests.cuda_host import build, ptr
 
-    cxx = shutil.which("g++") or shutil.which("c++")
-    if cxx is None:
-        pytest.skip("needs a C++ compiler")
-    src, lib = tmp_path / "philox.cpp", tmp_path / "philox.so"
-    src.write_text(_SHIM + _CODE + _DRIVER)
-    subprocess.run([cxx, "-O1", "-shared", "-fPIC", "-Wall", "-Werror", "-o", str(lib), str(src)], check=True)
-    so = ctypes.CDLL(str(lib))
+    so = build(tmp_path, _CODE + _DRIVER)
     key, counter = 2**40 + 3, 2**32 - 3  # the counter carries into its high word
     u64, u32 = ctypes.c_ulonglong, ctypes.c_uint
     out = np.zeros(4 * 1001, np.uint32)
-    so.words(u64(counter), u64(1001), u32(key & 0xFFFFFFFF), u32(key >> 32), out.ctypes.data_as(ctypes.c_void_p))
+    so.words(u64(counter), u64(1001), u32(key & 0xFFFFFFFF), u32(key >> 32), ptr(out))
     np.testing.assert_array_equal(out, philox_blocks(np, counter, 1001, key).reshape(-1))
     f = np.zeros(4002, np.float32)
-    so.uniform32(u64(counter), u64(1001), u32(key & 0xFFFFFFFF), u32(key >> 32), f.ctypes.data_as(ctypes.c_void_p),
-                 u64(4002))
+    so.uniform32(u64(counter), u64(1001), u32(key & 0xFFFFFFFF), u32(key >> 32), ptr(f), u64(4002))
     ref = Philox(key)
     ref.counter = counter
     np.testing.assert_array_equal(f, ref.random(4002, np.float32))

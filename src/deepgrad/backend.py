@@ -98,12 +98,35 @@ def to_device(array, device):
     device = Device(device)
     if device.type == "cpu":
         if is_cupy_array(array):
-            return array.get()
+            return as_numpy(array)
         return array
     cp = device.xp
     with cp.cuda.Device(device.index):
         return cp.asarray(array)
 
 
+# Checks of work already queued on the GPU (the fused cross entropy's label check) run when data
+# next comes back to the host, so no op has to wait for the GPU to raise.  name -> callable.
+_gpu_checks = {}
+
+
+def defer_gpu_check(name, check):
+    """Run ``check()`` (which raises on an error recorded on the GPU) at the next host read."""
+    _gpu_checks[name] = check
+
+
+def run_gpu_checks():
+    """Run the deferred GPU checks (``as_numpy``, ``Tensor.item``, ``deepgrad.cuda.synchronize``)."""
+    if _gpu_checks:
+        checks = list(_gpu_checks.values())
+        _gpu_checks.clear()
+        for check in checks:
+            check()
+
+
 def as_numpy(array):
-    return array.get() if is_cupy_array(array) else np.asarray(array)
+    if is_cupy_array(array):
+        if _gpu_checks:
+            run_gpu_checks()
+        return array.get()
+    return np.asarray(array)

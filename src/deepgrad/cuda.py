@@ -39,6 +39,9 @@ def synchronize(device=None):
 
         with cp.cuda.Device(Device(device).index or 0):
             cp.cuda.Device().synchronize()
+    from deepgrad.backend import run_gpu_checks
+
+    run_gpu_checks()  # errors the GPU recorded meanwhile (an out-of-range label) are raised here
 
 
 def max_memory_allocated() -> int:

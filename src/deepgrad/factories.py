@@ -30,8 +30,19 @@ def _finish(array, requires_grad):
     return Tensor(array, requires_grad=requires_grad)
 
 
+def _carries_float64(data, depth=0):
+    """True when ``data`` brings its own float64 (an array or NumPy scalar, also inside lists), as
+    PyTorch infers; Python floats alone give the default dtype."""
+    if isinstance(data, (np.ndarray, np.generic)) or type(data).__module__.startswith("cupy"):
+        return data.dtype == np.float64
+    if isinstance(data, (list, tuple)) and depth < 64:
+        return any(_carries_float64(v, depth + 1) for v in data)
+    return False
+
+
 def tensor(data, dtype=None, device=None, requires_grad=False):
-    """A new tensor holding a copy of ``data``; Python floats become float32."""
+    """A new tensor holding a copy of ``data``; Python floats become float32 (the default dtype),
+    NumPy float64 arrays and scalars stay float64, as in PyTorch."""
     if isinstance(data, Tensor):
         data = data.data
     if device is None and type(data).__module__.startswith("cupy"):
@@ -39,7 +50,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     xp = _xp(device)
     if dtype is None:
         arr = np.asarray(data) if xp is np else xp.asarray(data)
-        if arr.dtype == np.float64 and not (isinstance(data, np.ndarray) or type(data).__module__.startswith("cupy")):
+        if arr.dtype == np.float64 and not _carries_float64(data):
             arr = arr.astype(get_default_dtype())
         arr = arr.copy()
     else:

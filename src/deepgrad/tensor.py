@@ -9,7 +9,16 @@ from __future__ import annotations
 import numpy as np
 
 from deepgrad import autograd
-from deepgrad.backend import Device, as_numpy, device_of, get_array_module, is_cupy_array, to_device
+from deepgrad.backend import (
+    Device,
+    _gpu_checks,
+    as_numpy,
+    device_of,
+    get_array_module,
+    is_cupy_array,
+    run_gpu_checks,
+    to_device,
+)
 from deepgrad.dtypes import get_default_dtype, to_dtype
 
 
@@ -105,6 +114,8 @@ class Tensor:
     def item(self):
         if self.data.size != 1:
             raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
+        if _gpu_checks and is_cupy_array(self.data):
+            run_gpu_checks()
         return self.data.reshape(()).item()
 
     def tolist(self):
@@ -234,6 +245,8 @@ class Tensor:
     def __bool__(self):
         if self.data.size != 1:
             raise RuntimeError(f"bool() of a tensor with {self.data.size} elements is ambiguous")
+        if _gpu_checks and is_cupy_array(self.data):
+            run_gpu_checks()
         return bool(self.data)
 
     def __float__(self):
