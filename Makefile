@@ -22,10 +22,14 @@ $(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
 test: $(STAMP)
 	$(PY) -m ruff check src tests examples benchmarks
 	$(PY) -m pytest -q -m "not slow and not gpu" --durations=15
-	# the GPU tests' device logic once more on a CPU stand-in for CuPy (no CUDA; see tests/cupy_emulator.py)
+	# the GPU tests once more on a CPU stand-in for CuPy (tests/cupy_emulator.py): deepgrad's CUDA
+	# kernels compiled for the CPU, then the plain CuPy array code (kernels off)
 	DEEPGRAD_TEST_CUPY_EMULATOR=1 $(PY) -m pytest -q -m "gpu and not slow" -p no:cacheprovider
+	DEEPGRAD_TEST_CUPY_EMULATOR=1 DEEPGRAD_KERNELS=0 $(PY) -m pytest -q -m "gpu and not slow" -p no:cacheprovider \
+		--ignore=tests/gpu
 	# and the Keras suite with deepgrad.set_default_device('cuda') on that stand-in
-	DEEPGRAD_TEST_CUPY_EMULATOR=1 DEEPGRAD_TEST_DEFAULT_DEVICE=cuda $(PY) -m pytest -q -m "not slow and not gpu" -p no:cacheprovider tests/keras
+	DEEPGRAD_TEST_CUPY_EMULATOR=1 DEEPGRAD_KERNELS=0 DEEPGRAD_TEST_DEFAULT_DEVICE=cuda $(PY) -m pytest -q \
+		-m "not slow and not gpu" -p no:cacheprovider tests/keras
 
 # on a machine with an NVIDIA GPU and CuPy (pip install -e '.[gpu,test]'): every GPU test, kernels included
 test-gpu: $(STAMP)

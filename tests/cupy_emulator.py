@@ -12,8 +12,8 @@ array but, like ``cupy.ndarray``, is *not* a ``numpy.ndarray``:
 
 It lets the device-parameterised suites (op table, optimizers, nn, data, keras) run their
 ``cuda`` cases on a machine without a GPU and catch code that mixes devices or leaks device
-arrays to NumPy.  It runs no CUDA: the hand-written kernels of ``deepgrad.kernels`` are switched
-off (``DEEPGRAD_KERNELS=0``) and their own tests (``tests/gpu``) need a real GPU.  Turn it on with
+arrays to NumPy.  The hand-written CUDA kernels of ``deepgrad.kernels`` run compiled for the CPU
+(tests/cupy_emulator_kernels.py; without a C++ compiler they are switched off).  Turn it on with
 ``DEEPGRAD_TEST_CUPY_EMULATOR=1`` (``make test`` runs the ``gpu`` tests a second time that way).
 """
 from __future__ import annotations
@@ -335,8 +335,14 @@ def _erf(x):
 def build():
     """The emulated ``cupy`` module tree: ``{module name: module}``."""
     cupy = _Module("cupy")
-    cupy.EMULATED = True  # tests that launch CUDA kernels check this and skip
+    cupy.EMULATED = True
     cupy.ndarray = ndarray
+    from tests import cupy_emulator_kernels as kernels
+
+    # deepgrad's CUDA kernels, compiled for the CPU (tests/cupy_emulator_kernels.py), when there is a compiler
+    cupy.KERNELS = kernels.compiler() is not None
+    cupy.RawKernel, cupy.ElementwiseKernel = kernels.RawKernel, kernels.ElementwiseKernel
+    cupy.ReductionKernel = kernels.ReductionKernel
     cupy.asnumpy = lambda a, stream=None, order="C", out=None: a.get(order=order, out=out) if type(a) is ndarray \
         else np.asarray(a)
     cupy.get_array_module = lambda *args: cupy if any(type(a) is ndarray for a in args) else np
@@ -374,13 +380,21 @@ def is_emulated(cp) -> bool:
     return getattr(cp, "EMULATED", False)
 
 
+def runs_kernels(cp) -> bool:
+    """True on a real GPU, and on the emulator when it can compile the kernels for the CPU."""
+    return cp is not None and (not is_emulated(cp) or cp.KERNELS)
+
+
 def install():
-    """Make ``import cupy`` give the emulator and switch deepgrad's CUDA kernels off."""
+    """Make ``import cupy`` give the emulator.  deepgrad's CUDA kernels run compiled for the CPU
+    when a C++ compiler is there (``DEEPGRAD_KERNELS=0`` still turns them off); else they are off."""
     import os
 
-    os.environ["DEEPGRAD_KERNELS"] = "0"
-    sys.modules.update(build())
-    if "deepgrad.kernels._compile" in sys.modules:
-        sys.modules["deepgrad.kernels._compile"].set_enabled(False)
+    modules = build()
+    sys.modules.update(modules)
+    if not modules["cupy"].KERNELS:
+        os.environ["DEEPGRAD_KERNELS"] = "0"
+        if "deepgrad.kernels._compile" in sys.modules:
+            sys.modules["deepgrad.kernels._compile"].set_enabled(False)
     if "deepgrad.backend" in sys.modules:  # forget an earlier "no cupy" answer
         sys.modules["deepgrad.backend"]._cupy_checked = False

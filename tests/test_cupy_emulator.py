@@ -42,3 +42,30 @@ def test_in_place_updates_and_out_arguments(cp):
     cp.add.at(a, (cp.asarray(np.array([1, 1])), 0), 1.0)
     assert b is a and a.dtype == np.float32
     np.testing.assert_array_equal(a.get(), [[5, 6], [5, 3]])
+
+
+def test_kernels_compiled_for_the_cpu_follow_cupys_rules(cp):
+    from tests import cupy_emulator_kernels as kernels
+
+    if kernels.compiler() is None:
+        pytest.skip("needs a C++ compiler")
+    x = cp.asarray(np.arange(6, dtype=np.float32).reshape(2, 3))
+    b = cp.asarray(np.array([10.0, 20.0, 30.0], np.float32))
+    k = cp.ElementwiseKernel("T x, T b, raw T r, int32 s", "T y", "y = x * s + b + r[i % 3]", "emu_test")
+    y = k(x, b, b, 2)  # b broadcast over the rows; r indexed flat; y allocated with the broadcast shape
+    np.testing.assert_array_equal(y.get(), np.arange(6).reshape(2, 3) * 2 + 2 * np.array([10, 20, 30]))
+    code = """
+extern "C" __global__ void emu_scale(float* a, long long n, float s) {
+    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) a[i] *= s;
+}"""
+    raw = cp.RawKernel(code, "emu_scale")
+    a = cp.asarray(np.ones(300, np.float32))
+    raw((2,), (256,), (a, np.int64(300), np.float32(3)))
+    np.testing.assert_array_equal(a.get(), np.full(300, 3, np.float32))
+    with pytest.raises(TypeError, match="declared 'float s' .4 bytes. but given"):
+        raw((2,), (256,), (a, np.int64(300), np.float64(3)))  # a GPU would read the wrong bytes
+    with pytest.raises(TypeError, match="needs a device array"):
+        raw((2,), (256,), (np.ones(3, np.float32), np.int64(3), np.float32(1)))
+    red = cp.ReductionKernel("T x, T s", "T y", "x", "a + b", "y = a * s", "0", "emu_sum")
+    assert float(red(x, np.float32(0.5)).get()) == 7.5

@@ -1,13 +1,14 @@
 """Every test here needs CuPy and a CUDA GPU; without them the whole folder is skipped.  Under
-tests/cupy_emulator.py (no GPU) only the device-placement tests run: the rest launch CUDA kernels."""
+tests/cupy_emulator.py (no GPU) the kernels run compiled for the CPU; without a C++ compiler only
+the device-placement tests run."""
 import pytest
 
 from deepgrad.backend import cupy_module
-from tests.cupy_emulator import is_emulated
+from tests.cupy_emulator import runs_kernels
 
 if cupy_module() is None:
     collect_ignore_glob = ["test_*.py"]
-elif is_emulated(cupy_module()):
+elif not runs_kernels(cupy_module()):
     collect_ignore_glob = ["test_fused_*.py", "test_kernels_*.py"]
 else:
     collect_ignore_glob = []
@@ -32,8 +33,8 @@ def kernels_on():
     """Run with deepgrad's hand-written kernels enabled (and restore the setting)."""
     from deepgrad import kernels
 
-    if is_emulated(cupy_module()):
-        pytest.skip("launches CUDA kernels: needs a real GPU, not the CuPy emulator")
+    if not runs_kernels(cupy_module()):
+        pytest.skip("launches CUDA kernels: needs a GPU, or the CuPy emulator with a C++ compiler")
     prev = kernels.set_enabled(True)
     yield
     kernels.set_enabled(prev)

@@ -73,10 +73,24 @@ def test_fused_matches_torch_cuda_and_nd_input(cp):
     np.testing.assert_allclose(g, tx.grad.cpu().numpy(), rtol=1e-4, atol=1e-6)
 
 
-def test_fused_bad_label_raises_the_cpu_message(cp, kernels_on):
+def test_fused_bad_label_raises_the_cpu_message_at_the_next_sync(cp, kernels_on):
+    """The kernel checks the labels on the device, so the op does not wait for the GPU; the error
+    comes, once, at the next read back to the host, whichever it is."""
     x = dg.randn(4, 3, device="cuda", requires_grad=True)
-    with pytest.raises(ValueError, match="cross_entropy: target label 3 is out of range for 3 classes"):
-        dg.cross_entropy(x, dg.tensor(np.array([0, 1, 3, 2]), device="cuda"))
+    bad = dg.tensor(np.array([0, 1, 3, 2]), device="cuda")
+    good = dg.tensor(np.array([0, 1, 2, 2]), device="cuda")
+    for sync in (lambda t: t.item(), lambda t: t.numpy(), lambda t: dg.cuda.synchronize(), lambda t: float(t)):
+        loss = dg.cross_entropy(x, bad)
+        with pytest.raises(ValueError, match="cross_entropy: target label 3 is out of range for 3 classes "
+                                             r"\(expected 0 <= label < 3 or ignore_index=-100\)"):
+            sync(loss)
+        assert np.isfinite(dg.cross_entropy(x, good).item())  # reported once
+    big = dg.randn(9000, 3, device="cuda")  # the large-batch kernel reports the same way
+    labels = np.zeros(9000, np.int64)
+    labels[4321] = -7
+    loss = dg.cross_entropy(big, dg.tensor(labels, device="cuda"), reduction="sum")
+    with pytest.raises(ValueError, match="target label -7 is out of range for 3 classes"):
+        loss.item()
 
 
 def test_fused_double_backward_matches_cpu(cp, kernels_on):
