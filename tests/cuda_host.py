@@ -2,7 +2,6 @@
 thread: a check of a kernel's arithmetic and indexing in CI.  Only kernels whose threads share
 nothing (no ``__shared__``/``__syncthreads``) can run this way; the others are compiled only."""
 import ctypes
-import shutil
 import subprocess
 
 import pytest
@@ -28,7 +27,9 @@ static inline unsigned int __umulhi(unsigned int a, unsigned int b) {
 
 def build(tmp_path, source, name="kernels"):
     """A ctypes library from ``SHIM + source`` (skips the test when there is no C++ compiler)."""
-    cxx = shutil.which("g++") or shutil.which("c++")
+    from tests.cupy_emulator_kernels import compiler
+
+    cxx = compiler()
     if cxx is None:
         pytest.skip("needs a C++ compiler")
     src, lib = tmp_path / f"{name}.cpp", tmp_path / f"{name}.so"

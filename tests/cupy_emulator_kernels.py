@@ -97,6 +97,9 @@ _libs = {}
 
 
 def compiler():
+    """The C++ compiler, or None (``DEEPGRAD_TEST_NO_CXX=1`` pretends there is none)."""
+    if os.environ.get("DEEPGRAD_TEST_NO_CXX"):
+        return None
     return shutil.which("g++") or shutil.which("c++")
 
 
