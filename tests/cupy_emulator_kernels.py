@@ -148,17 +148,17 @@ class RawKernel:
         names = [re.findall(r"\w+", p)[-1] for p in self.params]
         threaded = "__syncthreads" in code
         launcher = f"""
-extern "C" void dg_launch(unsigned int gx, unsigned int bx, {", ".join(self.params)}) {{
-    blockDim.x = bx; gridDim.x = gx;
-    for (unsigned int dg_b = 0; dg_b < gx; ++dg_b) {{
-        {"dg_block_threads = (int)bx; std::vector<std::thread> ts;" if threaded else ""}
-        for (unsigned int dg_t = 0; dg_t < bx; ++dg_t) {{
-            {"ts.emplace_back([=] {" if threaded else "{"}
+extern "C" void dg_launch(unsigned int dg_gx, unsigned int dg_bx, {", ".join(self.params)}) {{
+    blockDim.x = dg_bx; gridDim.x = dg_gx;
+    for (unsigned int dg_b = 0; dg_b < dg_gx; ++dg_b) {{
+        {"dg_block_threads = (int)dg_bx; std::vector<std::thread> dg_ts;" if threaded else ""}
+        for (unsigned int dg_t = 0; dg_t < dg_bx; ++dg_t) {{
+            {"dg_ts.emplace_back([=] {" if threaded else "{"}
                 blockIdx.x = dg_b; threadIdx.x = dg_t; blockIdx.y = blockIdx.z = threadIdx.y = threadIdx.z = 0;
                 {name}({", ".join(names)});
             {"});" if threaded else "}"}
         }}
-        {"for (auto& th : ts) th.join();" if threaded else ""}
+        {"for (auto& dg_th : dg_ts) dg_th.join();" if threaded else ""}
     }}
 }}
 """

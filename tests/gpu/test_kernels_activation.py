@@ -14,17 +14,18 @@ def hooked(kernels_on):
     hooks.uninstall()
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])  # the RawKernel, the ElementwiseKernel
 @pytest.mark.parametrize("act", ["sigmoid", "relu"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_activation_kernels_match_cpu(cp, hooked, act, dtype):
+def test_activation_kernels_match_cpu(cp, hooked, act, dtype, layout):
     rng = np.random.default_rng(0)
     x = (30 * rng.standard_normal((17, 9))).astype(dtype)
     x[0, :3] = [0.0, -200.0, 200.0]
-    gw = rng.standard_normal(x.shape).astype(dtype)
+    gw = rng.standard_normal((9, 17) if layout == "strided" else x.shape).astype(dtype)
     out = []
     for dev in ("cpu", "cuda"):
         xt = dg.tensor(x, device=dev, requires_grad=True)
-        y = getattr(dg, act)(xt)
+        y = getattr(dg, act)(xt.t() if layout == "strided" else xt)
         (y * dg.tensor(gw, device=dev)).sum().backward()
         out.append((y.numpy(), xt.grad.numpy()))
     tol = 1e-6 if dtype == np.float32 else 1e-14

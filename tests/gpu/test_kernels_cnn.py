@@ -18,6 +18,17 @@ GEOMS = [
 ]
 
 
+@pytest.fixture(params=["raw", "elementwise"])
+def path(request, monkeypatch):
+    """The RawKernels (float32/64 with whole-element strides), or the ElementwiseKernels they fall back to."""
+    if request.param == "elementwise":
+        from deepgrad.kernels import conv, pool
+
+        monkeypatch.setattr(conv, "_RAW_TYPES", {})
+        monkeypatch.setattr(pool, "_RAW_TYPES", {})
+    return request.param
+
+
 def _out_hw(shape, kernel, stride, pads, dilation):
     return (cpu.conv_out_size(shape[2], kernel[0], stride[0], pads[0] + pads[1], dilation[0]),
             cpu.conv_out_size(shape[3], kernel[1], stride[1], pads[2] + pads[3], dilation[1]))
@@ -25,7 +36,7 @@ def _out_hw(shape, kernel, stride, pads, dilation):
 
 @pytest.mark.parametrize("shape,kernel,stride,pads,dilation", GEOMS)
 @pytest.mark.parametrize("layout", ["nchw", "chwn"])
-def test_im2col_col2im_match_cpu(cp, shape, kernel, stride, pads, dilation, layout):
+def test_im2col_col2im_match_cpu(cp, path, shape, kernel, stride, pads, dilation, layout):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)
     out_hw = _out_hw(shape, kernel, stride, pads, dilation)
@@ -52,7 +63,8 @@ POOLS = [
 
 
 @pytest.mark.parametrize("shape,kernel,stride,pads,dilation", POOLS)
-def test_max_pool_kernels_match_cpu(cp, shape, kernel, stride, pads, dilation):
+@pytest.mark.parametrize("layout", ["nchw", "chwn"])
+def test_max_pool_kernels_match_cpu(cp, path, shape, kernel, stride, pads, dilation, layout):
     rng = np.random.default_rng(1)
     x = rng.integers(0, 3, shape).astype(np.float32)  # many ties: the first maximum must win
     out_hw = (cpu.pool_out_size(shape[2], kernel[0], stride[0], pads[0], dilation[0], False),
@@ -60,18 +72,24 @@ def test_max_pool_kernels_match_cpu(cp, shape, kernel, stride, pads, dilation):
     geom = _PoolGeometry(kernel, stride, pads, dilation, out_hw, shape[2:])
     fn = MaxPool2d(geom, True)
     y_ref = fn.forward(x)
-    y, idx = kernels.max_pool2d_forward(cp.asarray(x), kernel, stride, pads, dilation, out_hw)
+    xg = cp.asarray(x)
+    if layout == "chwn":
+        xg = cp.ascontiguousarray(xg.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    y, idx = kernels.max_pool2d_forward(xg, kernel, stride, pads, dilation, out_hw)
     np.testing.assert_array_equal(cp.asnumpy(y), y_ref)
     assert idx.dtype == fn.idx.dtype
     np.testing.assert_array_equal(cp.asnumpy(idx), fn.idx)
     gy = rng.standard_normal(y_ref.shape).astype(np.float32)
     gx_ref = _MaxPoolScatter(geom, fn.idx).forward(gy)
-    gx = kernels.max_pool2d_backward(cp.asarray(gy), idx, kernel, stride, pads, dilation, shape[2:])
+    gyg = cp.asarray(gy)
+    if layout == "chwn":  # the NCHW view of (C, OH, OW, N) memory the pool op hands back
+        gyg = cp.ascontiguousarray(gyg.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    gx = kernels.max_pool2d_backward(gyg, idx, kernel, stride, pads, dilation, shape[2:])
     assert gx.shape == shape
     np.testing.assert_allclose(cp.asnumpy(gx), gx_ref, rtol=1e-6, atol=1e-6)
 
 
-def test_max_pool_nan_is_a_maximum(cp):
+def test_max_pool_nan_is_a_maximum(cp, path):
     x = np.zeros((1, 1, 2, 2), np.float32)
     x[0, 0, 1, 0] = np.nan
     y, idx = kernels.max_pool2d_forward(cp.asarray(x), (2, 2), (2, 2), (0, 0, 0, 0), (1, 1), (1, 1))

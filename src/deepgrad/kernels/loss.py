@@ -61,7 +61,7 @@ extern "C" __global__ void deepgrad_ce_forward(const T* x, const L* t, T* prob, 
             l = dg_log(s) - (x[base + lab] - m);
             ++cnt;
         }
-        loss[i] = l;
+        if (mode == 0) loss[i] = l;  // the row losses are the result only for reduction 'none'
         acc += l;
     }
     ssum[tid] = acc;
@@ -160,22 +160,25 @@ def softmax_cross_entropy(x, t, ignore_index, reduction):
     device array whose ``[1]`` is the number of rows that count (the backward's mean scale).
     Labels out of range are reported by ``check_labels`` at the next synchronization."""
     cp = cupy_module()
-    x = cp.ascontiguousarray(x)
-    t = cp.ascontiguousarray(t)
+    if not x.flags.c_contiguous:  # (each CuPy call costs host time: none when there is nothing to do)
+        x = cp.ascontiguousarray(x)
+    if not t.flags.c_contiguous:
+        t = cp.ascontiguousarray(t)
     m, c = x.shape
     tt, lt = ctype(x.dtype), ctype(t.dtype)
     prob = cp.empty_like(x)
-    loss = cp.empty(m, dtype=x.dtype)
     err = _error_buffer(cp, x)
     defer_gpu_check("cross_entropy labels", check_labels)
     if m <= _ONE_BLOCK_ROWS and tt in ("float", "double") and lt is not None and lt != "bool":
         total = cp.empty((), dtype=x.dtype)
+        loss = cp.empty(m, dtype=x.dtype) if reduction == "none" else total  # not written unless 'none'
         flag = cp.empty(3, dtype=cp.int32)
         mode = {"none": 0, "sum": 1, "mean": 2}[reduction]
         k = raw("deepgrad_ce_forward", _RAW_FORWARD, {"T": tt, "L": lt})
         k((1,), (256,), (x, t, prob, loss, total, flag, err, np.int32(m), np.int32(c), np.int64(ignore_index),
                          np.int32(mode)))
         return (loss if mode == 0 else total), prob, flag
+    loss = cp.empty(m, dtype=x.dtype)
     flag = cp.zeros(3, dtype=cp.int32)
     k = elementwise("deepgrad_softmax_ce", "raw T x, raw L t, int32 C, int64 ignore",
                     "T loss, raw T prob, raw int32 flag, raw int64 err", _FORWARD)
@@ -207,7 +210,11 @@ def softmax_cross_entropy_backward(prob, t, gy, flag, mean, ignore_index):
     ``gy`` is the loss gradient: one value (mean/sum) or one per row (reduction 'none')."""
     cp = cupy_module()
     m, c = prob.shape
-    gflat = cp.ascontiguousarray(gy.astype(prob.dtype, copy=False)).reshape(-1)
+    gflat = gy  # one value, or one per row: the kernels index it flat
+    if gy.dtype != prob.dtype:
+        gflat = gflat.astype(prob.dtype)
+    if not gflat.flags.c_contiguous:
+        gflat = cp.ascontiguousarray(gflat)
     g = cp.empty_like(prob)
     tt, lt = ctype(prob.dtype), ctype(t.dtype)
     per_row = int(gflat.size != 1)
@@ -220,5 +227,5 @@ def softmax_cross_entropy_backward(prob, t, gy, flag, mean, ignore_index):
     k = elementwise("deepgrad_softmax_ce_backward",
                     "T prob, raw L t, raw T gy, int32 C, int64 ignore, raw int32 flag, int32 mean, int32 per_row",
                     "T g", _BACKWARD)
-    k(prob, t, gflat, c, int(ignore_index), flag, int(bool(mean)), per_row, g)
+    k(prob, t, gflat.reshape(-1), c, int(ignore_index), flag, int(bool(mean)), per_row, g)
     return g

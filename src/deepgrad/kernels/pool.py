@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepgrad.backend import cupy_module
-from deepgrad.kernels._compile import elementwise
-from deepgrad.kernels.conv import _GEOM, _geom_args
+from deepgrad.kernels._compile import blocks, elementwise, raw
+from deepgrad.kernels.conv import _GEOM, _RAW_GEOM, _elem_strides, _geom_args, _raw_geom
 
 _FORWARD = """
 ptrdiff_t r = i;
@@ -69,6 +69,64 @@ gx = acc;
 """
 
 
+_RAW = f"""
+extern "C" __global__ void deepgrad_max_pool2d_raw(const T* x, long long s0, long long s1, long long s2,
+                                                   long long s3, T* y, I* idx, long long total, {_RAW_GEOM}) {{
+    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= total) return;
+    long long r = i;
+    const int n = r % N; r /= N;
+    const int ow = r % OW; r /= OW;
+    const int oh = r % OH;
+    const int c = r / OH;
+    T best = (T)0;
+    int bi = -1;
+    for (int ki = 0; ki < KH; ++ki) {{
+        const int hh = oh * SH - PT + ki * DH;
+        if (hh < 0 || hh >= H) continue;
+        for (int kj = 0; kj < KW; ++kj) {{
+            const int ww = ow * SW - PL + kj * DW;
+            if (ww < 0 || ww >= W) continue;
+            const T v = x[n * s0 + c * s1 + hh * s2 + ww * s3];
+            if (bi < 0 || v > best || v != v) {{ best = v; bi = ki * KW + kj; }}
+        }}
+    }}
+    y[i] = best;
+    idx[i] = (I)(bi < 0 ? 0 : bi);
+}}
+
+extern "C" __global__ void deepgrad_max_pool2d_backward_raw(const T* gy, long long s0, long long s1, long long s2,
+                                                            long long s3, const I* idx, T* gx, long long total,
+                                                            {_RAW_GEOM}) {{
+    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= total) return;
+    long long r = i;
+    const int n = r % N; r /= N;
+    const int w = r % W; r /= W;
+    const int h = r % H;
+    const int c = r / H;
+    T acc = (T)0;
+    for (int ki = 0; ki < KH; ++ki) {{
+        const int hh = h + PT - ki * DH;
+        if (hh < 0 || hh % SH != 0) continue;
+        const int oh = hh / SH;
+        if (oh >= OH) continue;
+        for (int kj = 0; kj < KW; ++kj) {{
+            const int ww = w + PL - kj * DW;
+            if (ww < 0 || ww % SW != 0) continue;
+            const int ow = ww / SW;
+            if (ow >= OW) continue;
+            if ((int)idx[(((long long)c * OH + oh) * OW + ow) * N + n] == ki * KW + kj)
+                acc += gy[n * s0 + c * s1 + oh * s2 + ow * s3];
+        }}
+    }}
+    gx[i] = acc;
+}}
+"""
+_RAW_TYPES = {"float32": "float", "float64": "double"}
+_RAW_INDEX = {"uint8": "unsigned char", "int32": "int"}
+
+
 def max_pool2d_forward(x, kernel, stride, pads, dilation, out_hw):
     """(y, idx) of max pooling the CuPy array ``x`` (N, C, H, W) of floats; one kernel launch."""
     cp = cupy_module()
@@ -77,8 +135,15 @@ def max_pool2d_forward(x, kernel, stride, pads, dilation, out_hw):
     y = cp.empty((c, out_hw[0], out_hw[1], n), dtype=x.dtype)
     idx = cp.empty(y.shape, dtype=np.uint8 if k < 256 else np.int32)
     if y.size:
-        kern = elementwise("deepgrad_max_pool2d", "raw T x, " + _GEOM, "T y, I idx", _FORWARD)
-        kern(x, *_geom_args(n, h, w, kernel, stride, pads, dilation, out_hw), y, idx)
+        geom = _geom_args(n, h, w, kernel, stride, pads, dilation, out_hw)
+        strides = _elem_strides(x)
+        t = _RAW_TYPES.get(str(x.dtype))
+        if t is not None and strides is not None:
+            raw("deepgrad_max_pool2d_raw", _RAW, {"T": t, "I": _RAW_INDEX[str(idx.dtype)]})(
+                blocks(y.size), (256,), (x, *strides, y, idx, np.int64(y.size), *_raw_geom(*geom)))
+        else:
+            kern = elementwise("deepgrad_max_pool2d", "raw T x, " + _GEOM, "T y, I idx", _FORWARD)
+            kern(x, *geom, y, idx)
     return y.transpose(3, 0, 1, 2), idx
 
 
@@ -90,7 +155,14 @@ def max_pool2d_backward(gy, idx, kernel, stride, pads, dilation, in_hw):
     h, w = in_hw
     gx = cp.empty((c, h, w, n), dtype=gy.dtype)
     if gx.size:
-        flat = cp.ascontiguousarray(idx).reshape(-1)
-        kern = elementwise("deepgrad_max_pool2d_backward", "raw T gy, raw I idx, " + _GEOM, "T gx", _BACKWARD)
-        kern(gy, flat, *_geom_args(n, h, w, kernel, stride, pads, dilation, (oh, ow)), gx)
+        flat = (idx if idx.flags.c_contiguous else cp.ascontiguousarray(idx)).reshape(-1)
+        geom = _geom_args(n, h, w, kernel, stride, pads, dilation, (oh, ow))
+        strides = _elem_strides(gy)
+        t = _RAW_TYPES.get(str(gy.dtype))
+        if t is not None and strides is not None and str(flat.dtype) in _RAW_INDEX:
+            raw("deepgrad_max_pool2d_backward_raw", _RAW, {"T": t, "I": _RAW_INDEX[str(flat.dtype)]})(
+                blocks(gx.size), (256,), (gy, *strides, flat, gx, np.int64(gx.size), *_raw_geom(*geom)))
+        else:
+            kern = elementwise("deepgrad_max_pool2d_backward", "raw T gy, raw I idx, " + _GEOM, "T gx", _BACKWARD)
+            kern(gy, flat, *geom, gx)
     return gx.transpose(3, 0, 1, 2)
