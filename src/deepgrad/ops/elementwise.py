@@ -45,7 +45,19 @@ def fill_operand(x, value):
     if not x.flags.c_contiguous:  # e.g. conv activations kept as (C, H, W, N) views: keep that layout
         return np.full_like(x, value)
     shape = x.shape[-1:] if x.shape[-1] >= 128 else x.shape
-    return np.full(shape, value, dtype=x.dtype)
+    key = (shape, x.dtype, value)
+    operand = _fill_cache.get(key)
+    if operand is None:  # small operands are kept (read-only): np.full costs as much as the maximum
+        operand = np.full(shape, value, dtype=x.dtype)
+        if operand.size <= 65536:
+            operand.flags.writeable = False
+            if len(_fill_cache) >= 64:
+                _fill_cache.clear()
+            _fill_cache[key] = operand
+    return operand
+
+
+_fill_cache = {}
 
 
 def _float(x):
