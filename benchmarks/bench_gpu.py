@@ -6,8 +6,8 @@ already on the GPU: seconds per epoch, peak GPU memory, and kernel launches per 
 
 Both frameworks start from the same weights (PyTorch's init, copied) and see the same batches.
 deepgrad runs twice: with its hand-written kernels (``deepgrad.kernels``: fused optimizer
-updates, fused softmax cross entropy, im2col/col2im and max-pool kernels, hooked into the CNN
-ops by ``deepgrad.kernels.hooks``) and with them off (plain CuPy array code).
+updates, fused softmax cross entropy, im2col/col2im, max-pool and activation kernels, which the
+ops call on CuPy arrays) and with them off (plain CuPy array code).
 
     PYTHONPATH=src DEEPGRAD_DATA=... python3 benchmarks/bench_gpu.py [--rounds 2] [--only mlp100,lenet]
 
@@ -30,7 +30,6 @@ from benchmarks._common import table  # noqa: E402
 
 import deepgrad as dg  # noqa: E402
 from deepgrad import autograd, kernels, nn, optim  # noqa: E402
-from deepgrad.kernels import hooks  # noqa: E402
 
 CONFIGS = {"mlp100": ("mlp", 100), "mlp1000": ("mlp", 1000), "lenet": ("lenet", 64)}
 
@@ -198,7 +197,6 @@ def main(argv=None):
     dev = torch.cuda.get_device_name()
     print(f"# bench_gpu: {dev}, CuPy {cp.__version__}, PyTorch {torch.__version__}, numpy {np.__version__}, "
           f"Python {sys.version.split()[0]}")
-    hooks.install()
     data = load_data(cp, torch)
     rows = []
     names = ["deepgrad", "PyTorch"] + ([] if args.no_array_path else ["deepgrad-array"])

@@ -23,12 +23,6 @@ def cupy_module():
             _cupy = cupy
         except Exception:  # ImportError, or CUDA present but no device/driver
             _cupy = None
-        if _cupy is not None:
-            # Route the GPU's hot ops (conv, max-pool, sigmoid/relu, bias grads) through the
-            # one-launch kernels of deepgrad.kernels; NumPy arrays keep the plain code.
-            from deepgrad.kernels import hooks  # noqa: PLC0415
-
-            hooks.install()
     return _cupy
 
 

@@ -1,11 +1,10 @@
 """The im2col/col2im and max-pool kernels against the CPU code of deepgrad.ops (same layouts),
-and conv/pool layers with the kernels hooked in against CPU deepgrad and PyTorch CUDA."""
+and conv/pool layers (which call the kernels on CuPy arrays) against CPU deepgrad and PyTorch CUDA."""
 import numpy as np
 import pytest
 
 import deepgrad as dg
 from deepgrad import kernels
-from deepgrad.kernels import hooks
 from deepgrad.ops import im2col as cpu
 from deepgrad.ops.pool import MaxPool2d, _MaxPoolScatter, _PoolGeometry
 
@@ -96,13 +95,6 @@ def test_max_pool_nan_is_a_maximum(cp, path):
     assert np.isnan(float(y[0, 0, 0, 0])) and int(idx[0, 0, 0, 0]) == 2
 
 
-@pytest.fixture
-def hooked():
-    hooks.install()
-    yield
-    hooks.uninstall()
-
-
 def _lenet_step(device, seed=0):
     dg.manual_seed(seed)
     from deepgrad import nn
@@ -124,7 +116,7 @@ def _lenet_step(device, seed=0):
     return losses, [p.numpy() for p in model.parameters()]
 
 
-def test_lenet_steps_on_gpu_follow_cpu(cp, hooked, kernels_on):
+def test_lenet_steps_on_gpu_follow_cpu(cp, kernels_on):
     lc, pc = _lenet_step("cpu")
     lg, pg = _lenet_step("cuda")
     np.testing.assert_allclose(lg, lc, rtol=1e-4)
@@ -133,7 +125,7 @@ def test_lenet_steps_on_gpu_follow_cpu(cp, hooked, kernels_on):
 
 
 @pytest.mark.parametrize("stride,padding,dilation", [(1, 2, 1), (2, 1, 1), (1, 0, 2)])
-def test_conv_pool_with_kernels_match_torch_cuda(cp, hooked, kernels_on, stride, padding, dilation):
+def test_conv_pool_with_kernels_match_torch_cuda(cp, kernels_on, stride, padding, dilation):
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("PyTorch without CUDA")

@@ -14,9 +14,11 @@ see ``im2col.py`` for why.
 """
 from __future__ import annotations
 
+from deepgrad import kernels
 from deepgrad.autograd import Function, config
 from deepgrad.backend import get_array_module
 from deepgrad.errors import op_error
+from deepgrad.kernels._compile import use_kernels
 from deepgrad.ops.im2col import (
     buffer_size,
     channels_first,
@@ -68,6 +70,8 @@ class Conv2d(Function, _Geometry):
         self.keep_columns = keep_columns
 
     def forward(self, x, w, b=None):
+        if use_kernels(x):  # a CUDA GPU: the im2col kernel and one matmul (deepgrad.kernels.conv)
+            return kernels.conv2d_forward(self, x, w, b)
         xp = get_array_module(x)
         n, _, h, wd = x.shape
         oc, cg, kh, kw = w.shape
@@ -122,6 +126,8 @@ class ConvTranspose2d(Function, _Geometry):
         self.out_hw = tuple(out_hw)
 
     def forward(self, x, w, b=None):
+        if use_kernels(x):  # a CUDA GPU: one matmul and the col2im kernel
+            return kernels.conv_transpose2d_forward(self, x, w, b)
         xp = get_array_module(x)
         n, cin, h, wd = x.shape
         _, cog, kh, kw = w.shape
@@ -171,6 +177,8 @@ class Conv2dWeightGrad(Function, _Geometry):
         self.src = src
 
     def forward(self, x, gy):
+        if use_kernels(x):  # a CUDA GPU: the kept columns (or the im2col kernel) and one matmul
+            return kernels.conv2d_weight_grad_forward(self, x, gy)
         xp = get_array_module(x)
         g = self.groups
         c = x.shape[1]

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepgrad import kernels
 from deepgrad.autograd import Function, config
 from deepgrad.backend import get_array_module
 from deepgrad.errors import op_error
+from deepgrad.kernels._compile import use_kernels
 from deepgrad.ops.im2col import buffer_size, nchw, pair, pool_out_size, pool_windows, tiles_exactly
 from deepgrad.ops.reduction import sum as _sum
 from deepgrad.ops.shape import reshape
@@ -86,6 +88,10 @@ class MaxPool2d(Function):
         self.keep_indices = keep_indices
 
     def forward(self, x):
+        if use_kernels(x) and x.dtype.kind == "f":  # a CUDA GPU: one launch for values and indices
+            g = self.geom
+            y, self.idx = kernels.max_pool2d_forward(x, g.kernel, g.stride, g.pads, g.dilation, g.out_hw)
+            return y
         xp = get_array_module(x)
         geo = self.geom
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
@@ -150,6 +156,9 @@ class _MaxPoolScatter(Function):
         self.idx = idx
 
     def forward(self, gy):
+        if use_kernels(gy):  # a CUDA GPU: one gather launch
+            g = self.geom
+            return kernels.max_pool2d_backward(gy, self.idx, g.kernel, g.stride, g.pads, g.dilation, g.in_hw)
         xp = get_array_module(gy)
         g = _chwn_view(gy)  # (C, OH, OW, N), the layout of idx
         idx = self.idx
