@@ -74,6 +74,7 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training images (smoke test)")
+    parser.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
     parser.add_argument("--schedule", choices=["cosine", "none"], default="cosine")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda for an NVIDIA GPU through CuPy")
     args = parser.parse_args(argv)
@@ -85,6 +86,8 @@ def main(argv=None):
     y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
     if args.limit:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+    if args.test_limit:
+        x_test, y_test = x_test[:args.test_limit], y_test[:args.test_limit]
 
     dg.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)

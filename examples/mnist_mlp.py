@@ -46,12 +46,15 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu", help="cpu, or cuda for an NVIDIA GPU through CuPy")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training images (smoke test)")
+    ap.add_argument("--test-limit", type=int, default=None, help="evaluate on the first N test images only")
     args = ap.parse_args(argv)
 
     dg.manual_seed(args.seed)
     x_train, y_train, x_test, y_test = mnist_arrays()
     if args.limit:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
+    if args.test_limit:
+        x_test, y_test = x_test[:args.test_limit], y_test[:args.test_limit]
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True,
                         device=args.device)  # batches arrive on the device
     model = make_mlp().to(args.device)

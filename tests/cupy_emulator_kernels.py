@@ -39,7 +39,7 @@ SHIM = r"""
 #include <vector>
 using namespace std;
 struct dim3_ { unsigned int x, y, z; };
-static thread_local dim3_ threadIdx, blockIdx;
+static DG_TLS dim3_ threadIdx, blockIdx;  // thread_local only for kernels run as OS threads
 static dim3_ blockDim, gridDim;
 #define __global__
 #define __device__
@@ -103,8 +103,9 @@ def compiler():
     return shutil.which("g++") or shutil.which("c++")
 
 
-def _build(source):
+def _build(source, threaded=False):
     """A ctypes library compiled from ``SHIM + source``, cached by hash."""
+    source = ("#define DG_TLS thread_local\n" if threaded else "#define DG_TLS\n") + SHIM + source
     key = hashlib.sha256(source.encode()).hexdigest()[:20]
     with _lock:
         if key in _libs:
@@ -116,9 +117,9 @@ def _build(source):
         if not os.path.exists(lib):
             src = os.path.join(folder, f"{key}.cpp")
             with open(src, "w") as f:
-                f.write(SHIM + source)
+                f.write(source)
             tmp = f"{lib}.{os.getpid()}.tmp"
-            proc = subprocess.run([compiler(), "-std=c++17", "-O1", "-ffp-contract=off", "-shared", "-fPIC",
+            proc = subprocess.run([compiler(), "-std=c++17", "-O2", "-ffp-contract=off", "-shared", "-fPIC",
                                    "-pthread", "-w", "-o", tmp, src], capture_output=True, text=True)
             if proc.returncode:
                 raise RuntimeError(f"cupy emulator: the kernel source does not compile:\n{proc.stderr[-3000:]}")
@@ -162,7 +163,7 @@ extern "C" void dg_launch(unsigned int dg_gx, unsigned int dg_bx, {", ".join(sel
     }}
 }}
 """
-        self.lib = _build(code + launcher)
+        self.lib = _build(code + launcher, threaded)
 
     def __call__(self, grid, block, args, **kwargs):
         grid, block = tuple(grid), tuple(block)
