@@ -17,17 +17,6 @@ GEOMS = [
 ]
 
 
-@pytest.fixture(params=["raw", "elementwise"])
-def path(request, monkeypatch):
-    """The RawKernels (float32/64 with whole-element strides), or the ElementwiseKernels they fall back to."""
-    if request.param == "elementwise":
-        from deepgrad.kernels import conv, pool
-
-        monkeypatch.setattr(conv, "_RAW_TYPES", {})
-        monkeypatch.setattr(pool, "_RAW_TYPES", {})
-    return request.param
-
-
 def _out_hw(shape, kernel, stride, pads, dilation):
     return (cpu.conv_out_size(shape[2], kernel[0], stride[0], pads[0] + pads[1], dilation[0]),
             cpu.conv_out_size(shape[3], kernel[1], stride[1], pads[2] + pads[3], dilation[1]))
@@ -35,7 +24,7 @@ def _out_hw(shape, kernel, stride, pads, dilation):
 
 @pytest.mark.parametrize("shape,kernel,stride,pads,dilation", GEOMS)
 @pytest.mark.parametrize("layout", ["nchw", "chwn"])
-def test_im2col_col2im_match_cpu(cp, path, shape, kernel, stride, pads, dilation, layout):
+def test_im2col_col2im_match_cpu(cp, shape, kernel, stride, pads, dilation, layout):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(np.float32)
     out_hw = _out_hw(shape, kernel, stride, pads, dilation)
@@ -63,7 +52,7 @@ POOLS = [
 
 @pytest.mark.parametrize("shape,kernel,stride,pads,dilation", POOLS)
 @pytest.mark.parametrize("layout", ["nchw", "chwn"])
-def test_max_pool_kernels_match_cpu(cp, path, shape, kernel, stride, pads, dilation, layout):
+def test_max_pool_kernels_match_cpu(cp, shape, kernel, stride, pads, dilation, layout):
     rng = np.random.default_rng(1)
     x = rng.integers(0, 3, shape).astype(np.float32)  # many ties: the first maximum must win
     out_hw = (cpu.pool_out_size(shape[2], kernel[0], stride[0], pads[0], dilation[0], False),
@@ -88,7 +77,7 @@ def test_max_pool_kernels_match_cpu(cp, path, shape, kernel, stride, pads, dilat
     np.testing.assert_allclose(cp.asnumpy(gx), gx_ref, rtol=1e-6, atol=1e-6)
 
 
-def test_max_pool_nan_is_a_maximum(cp, path):
+def test_max_pool_nan_is_a_maximum(cp):
     x = np.zeros((1, 1, 2, 2), np.float32)
     x[0, 0, 1, 0] = np.nan
     y, idx = kernels.max_pool2d_forward(cp.asarray(x), (2, 2), (2, 2), (0, 0, 0, 0), (1, 1), (1, 1))

@@ -23,56 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from deepgrad.backend import cupy_module
-from deepgrad.kernels._compile import blocks, elementwise, raw
+from deepgrad.kernels._compile import blocks, raw
 
-_GEOM = ("int32 N, int32 H, int32 W, int32 KH, int32 KW, int32 OH, int32 OW, int32 SH, int32 SW, "
-         "int32 DH, int32 DW, int32 PT, int32 PL")
-
-_IM2COL = """
-ptrdiff_t r = i;
-const int n = r % N; r /= N;
-const int ow = r % OW; r /= OW;
-const int oh = r % OH; r /= OH;
-const int kj = r % KW; r /= KW;
-const int ki = r % KH;
-const int c = r / KH;
-const int hh = oh * SH - PT + ki * DH;
-const int ww = ow * SW - PL + kj * DW;
-if (hh >= 0 && hh < H && ww >= 0 && ww < W) {
-    const ptrdiff_t ix[4] = {n, c, hh, ww};
-    col = x[ix];
-} else {
-    col = (T)0;
-}
-"""
-
-_COL2IM = """
-ptrdiff_t r = i;
-const int n = r % N; r /= N;
-const int w = r % W; r /= W;
-const int h = r % H;
-const int c = r / H;
-const ptrdiff_t plane = (ptrdiff_t)OH * OW * N;
-T acc = (T)0;
-for (int ki = 0; ki < KH; ++ki) {
-    const int hh = h + PT - ki * DH;
-    if (hh < 0 || hh % SH != 0) continue;
-    const int oh = hh / SH;
-    if (oh >= OH) continue;
-    for (int kj = 0; kj < KW; ++kj) {
-        const int ww = w + PL - kj * DW;
-        if (ww < 0 || ww % SW != 0) continue;
-        const int ow = ww / SW;
-        if (ow >= OW) continue;
-        acc += col[((ptrdiff_t)(c * KH + ki) * KW + kj) * plane + ((ptrdiff_t)oh * OW + ow) * N + n];
-    }
-}
-img = acc;
-"""
-
-
-# The same two kernels as RawKernels (a few microseconds of host time per launch instead of the
-# ElementwiseKernel's tens): the input's strides come as arguments, in elements.
+# RawKernels (a few microseconds of host time per launch; an ElementwiseKernel costs tens): the
+# input is read through its strides, passed as arguments in elements.
 _RAW_GEOM = ("int N, int H, int W, int KH, int KW, int OH, int OW, int SH, int SW, int DH, int DW, int PT, "
              "int PL")
 _RAW = f"""
@@ -125,12 +79,17 @@ def _raw_geom(*args):
     return tuple(np.int32(a) for a in args)
 
 
+def supported(a):
+    """True for the float32/float64 arrays these kernels take (the ops use the array code otherwise)."""
+    return str(a.dtype) in _RAW_TYPES
+
+
 def _elem_strides(a):
-    """Strides in elements (the raw kernels index with them), or None when not whole elements."""
+    """``a`` (a contiguous copy when its strides are not whole elements) and its strides in elements."""
     item = a.dtype.itemsize
     if any(s % item or s < 0 for s in a.strides):
-        return None
-    return tuple(np.int64(s // item) for s in a.strides)
+        a = cupy_module().ascontiguousarray(a)
+    return a, tuple(np.int64(s // item) for s in a.strides)
 
 
 def _geom_args(n, h, w, kernel, stride, pads, dilation, out_hw):
@@ -144,15 +103,10 @@ def im2col(x, kernel, stride, pads, dilation, out_hw):
     n, c, h, w = x.shape
     col = cp.empty((c * kernel[0] * kernel[1], out_hw[0] * out_hw[1] * n), dtype=x.dtype)
     if col.size:
+        x, strides = _elem_strides(x)
         geom = _geom_args(n, h, w, kernel, stride, pads, dilation, out_hw)
-        strides = _elem_strides(x)
-        t = _RAW_TYPES.get(str(x.dtype))
-        if t is not None and strides is not None:
-            raw("deepgrad_im2col_raw", _RAW, {"T": t})(blocks(col.size), (256,),
-                                                      (x, *strides, col, np.int64(col.size), *_raw_geom(*geom)))
-        else:
-            k = elementwise("deepgrad_im2col", "raw T x, " + _GEOM, "T col", _IM2COL)
-            k(x, *geom, col)
+        raw("deepgrad_im2col_raw", _RAW, {"T": _RAW_TYPES[str(x.dtype)]})(
+            blocks(col.size), (256,), (x, *strides, col, np.int64(col.size), *_raw_geom(*geom)))
     return col
 
 
@@ -165,13 +119,8 @@ def col2im(col, x_shape, kernel, stride, pads, dilation, out_hw):
     if img.size:
         flat = (col if col.flags.c_contiguous else cp.ascontiguousarray(col)).reshape(-1)
         geom = _geom_args(n, h, w, kernel, stride, pads, dilation, out_hw)
-        t = _RAW_TYPES.get(str(col.dtype))
-        if t is not None:
-            raw("deepgrad_col2im_raw", _RAW, {"T": t})(blocks(img.size), (256,),
-                                                      (flat, img, np.int64(img.size), *_raw_geom(*geom)))
-        else:
-            k = elementwise("deepgrad_col2im", "raw T col, " + _GEOM, "T img", _COL2IM)
-            k(flat, *geom, img)
+        raw("deepgrad_col2im_raw", _RAW, {"T": _RAW_TYPES[str(col.dtype)]})(
+            blocks(img.size), (256,), (flat, img, np.int64(img.size), *_raw_geom(*geom)))
     return img.transpose(3, 0, 1, 2)
 
 

@@ -16,58 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepgrad.backend import cupy_module
-from deepgrad.kernels._compile import blocks, elementwise, raw
-from deepgrad.kernels.conv import _GEOM, _RAW_GEOM, _elem_strides, _geom_args, _raw_geom
-
-_FORWARD = """
-ptrdiff_t r = i;
-const int n = r % N; r /= N;
-const int ow = r % OW; r /= OW;
-const int oh = r % OH;
-const int c = r / OH;
-T best = (T)0;
-int bi = -1;
-for (int ki = 0; ki < KH; ++ki) {
-    const int hh = oh * SH - PT + ki * DH;
-    if (hh < 0 || hh >= H) continue;
-    for (int kj = 0; kj < KW; ++kj) {
-        const int ww = ow * SW - PL + kj * DW;
-        if (ww < 0 || ww >= W) continue;
-        const ptrdiff_t ix[4] = {n, c, hh, ww};
-        const T v = x[ix];
-        if (bi < 0 || v > best || v != v) { best = v; bi = ki * KW + kj; }
-    }
-}
-y = best;
-idx = (I)(bi < 0 ? 0 : bi);
-"""
-
-_BACKWARD = """
-ptrdiff_t r = i;
-const int n = r % N; r /= N;
-const int w = r % W; r /= W;
-const int h = r % H;
-const int c = r / H;
-T acc = (T)0;
-for (int ki = 0; ki < KH; ++ki) {
-    const int hh = h + PT - ki * DH;
-    if (hh < 0 || hh % SH != 0) continue;
-    const int oh = hh / SH;
-    if (oh >= OH) continue;
-    for (int kj = 0; kj < KW; ++kj) {
-        const int ww = w + PL - kj * DW;
-        if (ww < 0 || ww % SW != 0) continue;
-        const int ow = ww / SW;
-        if (ow >= OW) continue;
-        if ((int)idx[(((ptrdiff_t)c * OH + oh) * OW + ow) * N + n] == ki * KW + kj) {
-            const ptrdiff_t g[4] = {n, c, oh, ow};
-            acc += gy[g];
-        }
-    }
-}
-gx = acc;
-"""
-
+from deepgrad.kernels._compile import blocks, raw
+from deepgrad.kernels.conv import _RAW_GEOM, _RAW_TYPES, _elem_strides, _geom_args, _raw_geom
 
 _RAW = f"""
 extern "C" __global__ void deepgrad_max_pool2d_raw(const T* x, long long s0, long long s1, long long s2,
@@ -123,7 +73,6 @@ extern "C" __global__ void deepgrad_max_pool2d_backward_raw(const T* gy, long lo
     gx[i] = acc;
 }}
 """
-_RAW_TYPES = {"float32": "float", "float64": "double"}
 _RAW_INDEX = {"uint8": "unsigned char", "int32": "int"}
 
 
@@ -135,15 +84,10 @@ def max_pool2d_forward(x, kernel, stride, pads, dilation, out_hw):
     y = cp.empty((c, out_hw[0], out_hw[1], n), dtype=x.dtype)
     idx = cp.empty(y.shape, dtype=np.uint8 if k < 256 else np.int32)
     if y.size:
+        x, strides = _elem_strides(x)
         geom = _geom_args(n, h, w, kernel, stride, pads, dilation, out_hw)
-        strides = _elem_strides(x)
-        t = _RAW_TYPES.get(str(x.dtype))
-        if t is not None and strides is not None:
-            raw("deepgrad_max_pool2d_raw", _RAW, {"T": t, "I": _RAW_INDEX[str(idx.dtype)]})(
-                blocks(y.size), (256,), (x, *strides, y, idx, np.int64(y.size), *_raw_geom(*geom)))
-        else:
-            kern = elementwise("deepgrad_max_pool2d", "raw T x, " + _GEOM, "T y, I idx", _FORWARD)
-            kern(x, *geom, y, idx)
+        raw("deepgrad_max_pool2d_raw", _RAW, {"T": _RAW_TYPES[str(x.dtype)], "I": _RAW_INDEX[str(idx.dtype)]})(
+            blocks(y.size), (256,), (x, *strides, y, idx, np.int64(y.size), *_raw_geom(*geom)))
     return y.transpose(3, 0, 1, 2), idx
 
 
@@ -156,13 +100,9 @@ def max_pool2d_backward(gy, idx, kernel, stride, pads, dilation, in_hw):
     gx = cp.empty((c, h, w, n), dtype=gy.dtype)
     if gx.size:
         flat = (idx if idx.flags.c_contiguous else cp.ascontiguousarray(idx)).reshape(-1)
+        gy, strides = _elem_strides(gy)
         geom = _geom_args(n, h, w, kernel, stride, pads, dilation, (oh, ow))
-        strides = _elem_strides(gy)
-        t = _RAW_TYPES.get(str(gy.dtype))
-        if t is not None and strides is not None and str(flat.dtype) in _RAW_INDEX:
-            raw("deepgrad_max_pool2d_backward_raw", _RAW, {"T": t, "I": _RAW_INDEX[str(flat.dtype)]})(
-                blocks(gx.size), (256,), (gy, *strides, flat, gx, np.int64(gx.size), *_raw_geom(*geom)))
-        else:
-            kern = elementwise("deepgrad_max_pool2d_backward", "raw T gy, raw I idx, " + _GEOM, "T gx", _BACKWARD)
-            kern(gy, flat, *geom, gx)
+        raw("deepgrad_max_pool2d_backward_raw", _RAW, {"T": _RAW_TYPES[str(gy.dtype)],
+                                                      "I": _RAW_INDEX[str(flat.dtype)]})(
+            blocks(gx.size), (256,), (gy, *strides, flat, gx, np.int64(gx.size), *_raw_geom(*geom)))
     return gx.transpose(3, 0, 1, 2)

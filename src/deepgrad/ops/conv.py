@@ -70,7 +70,7 @@ class Conv2d(Function, _Geometry):
         self.keep_columns = keep_columns
 
     def forward(self, x, w, b=None):
-        if use_kernels(x):  # a CUDA GPU: the im2col kernel and one matmul (deepgrad.kernels.conv)
+        if use_kernels(x) and kernels.conv.supported(x):  # a CUDA GPU: im2col kernel + one matmul
             return kernels.conv2d_forward(self, x, w, b)
         xp = get_array_module(x)
         n, _, h, wd = x.shape
@@ -126,7 +126,7 @@ class ConvTranspose2d(Function, _Geometry):
         self.out_hw = tuple(out_hw)
 
     def forward(self, x, w, b=None):
-        if use_kernels(x):  # a CUDA GPU: one matmul and the col2im kernel
+        if use_kernels(x) and kernels.conv.supported(x):  # a CUDA GPU: one matmul + col2im kernel
             return kernels.conv_transpose2d_forward(self, x, w, b)
         xp = get_array_module(x)
         n, cin, h, wd = x.shape
@@ -177,7 +177,7 @@ class Conv2dWeightGrad(Function, _Geometry):
         self.src = src
 
     def forward(self, x, gy):
-        if use_kernels(x):  # a CUDA GPU: the kept columns (or the im2col kernel) and one matmul
+        if use_kernels(x) and kernels.conv.supported(x):  # a CUDA GPU: kept columns + one matmul
             return kernels.conv2d_weight_grad_forward(self, x, gy)
         xp = get_array_module(x)
         g = self.groups

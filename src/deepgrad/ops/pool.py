@@ -88,7 +88,7 @@ class MaxPool2d(Function):
         self.keep_indices = keep_indices
 
     def forward(self, x):
-        if use_kernels(x) and x.dtype.kind == "f":  # a CUDA GPU: one launch for values and indices
+        if use_kernels(x) and kernels.conv.supported(x):  # a CUDA GPU: one launch, values and indices
             g = self.geom
             y, self.idx = kernels.max_pool2d_forward(x, g.kernel, g.stride, g.pads, g.dilation, g.out_hw)
             return y
@@ -156,7 +156,7 @@ class _MaxPoolScatter(Function):
         self.idx = idx
 
     def forward(self, gy):
-        if use_kernels(gy):  # a CUDA GPU: one gather launch
+        if use_kernels(gy) and kernels.conv.supported(gy):  # a CUDA GPU: one gather launch
             g = self.geom
             return kernels.max_pool2d_backward(gy, self.idx, g.kernel, g.stride, g.pads, g.dilation, g.in_hw)
         xp = get_array_module(gy)
