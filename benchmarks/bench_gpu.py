@@ -174,14 +174,34 @@ def count_launches(run, order, torch, steps=10):
     return launches, (calls[0] / steps if run.name != "PyTorch" else float("nan"))
 
 
-def load_data(cp, torch):
+def load_data(cp, torch, with_torch=True):
     from deepgrad.data.datasets import load_mnist
 
     x, y, _, _ = load_mnist()
     x = (x.astype(np.float32) / 255.0).reshape(-1, 1, 28, 28)
     y = y.astype(np.int64)
-    return {"dx": cp.asarray(x), "dy": cp.asarray(y), "tx": torch.tensor(x, device="cuda"),
-            "ty": torch.tensor(y, device="cuda")}
+    data = {"dx": cp.asarray(x), "dy": cp.asarray(y)}
+    if with_torch:
+        data.update(tx=torch.tensor(x, device="cuda"), ty=torch.tensor(y, device="cuda"))
+    return data
+
+
+def smoke(steps, only, cp, torch):
+    """deepgrad's side only, ``steps`` steps per config with the kernels on and off: the script's
+    code paths without a timing (tests/test_bench_gpu.py runs it, on the CuPy stand-in too)."""
+    data = load_data(cp, torch, with_torch=False)
+    order = cp.asarray(np.random.default_rng(1).permutation(60000))
+    losses = {}
+    for key in only:
+        kind, batch = CONFIGS[key]
+        torch.manual_seed(0)
+        init = torch_model(kind, torch).state_dict()
+        for name in ("deepgrad", "deepgrad-array"):
+            with Run(name, kind, batch, data, torch, init) as r:
+                loss = [float(r.step(order[i * batch:(i + 1) * batch]).item()) for i in range(steps)]
+            losses[(key, name)] = loss
+            print(f"{key} {name}: losses {' '.join(f'{v:.4f}' for v in loss)}", flush=True)
+    return losses
 
 
 def main(argv=None):
@@ -190,9 +210,14 @@ def main(argv=None):
     ap.add_argument("--only", default=",".join(CONFIGS), help="comma-separated subset of " + ",".join(CONFIGS))
     ap.add_argument("--no-array-path", action="store_true", help="skip deepgrad with its kernels off")
     ap.add_argument("--cprofile", action="store_true", help="print where deepgrad's Python time goes (LeNet)")
+    ap.add_argument("--smoke", type=int, default=0, metavar="STEPS",
+                    help="only run STEPS deepgrad steps per config, kernels on and off (no PyTorch CUDA, no timing)")
     args = ap.parse_args(argv)
     import cupy as cp
     import torch
+
+    if args.smoke:
+        return smoke(args.smoke, args.only.split(","), cp, torch)
 
     dev = torch.cuda.get_device_name()
     print(f"# bench_gpu: {dev}, CuPy {cp.__version__}, PyTorch {torch.__version__}, numpy {np.__version__}, "
