@@ -11,11 +11,11 @@ Where Keras and PyTorch differ:
 - ``Adam``/``AdamW``: Keras adds epsilon to sqrt(v) before bias correction,
   ``w -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)``; PyTorch adds it after.  The wrapper
   passes ``eps / sqrt(1 - b2^t)`` at step t, which makes the two updates identical.
-- ``RMSprop``/``Adagrad``: Keras divides by ``sqrt(v + eps)``, PyTorch by ``sqrt(v) + eps``; no
-  eps makes these equal for every v.  The wrapper passes Keras's eps unchanged: the two agree
-  to ~eps/(2v) whenever v >> eps (gradients above ~1e-3 for eps=1e-7), the usual case; for
-  gradients near zero PyTorch's form takes larger steps (up to lr*sign(g) instead of
-  lr*g/sqrt(eps)).
+- ``RMSprop``/``Adagrad``: Keras divides by ``sqrt(v + eps)``, PyTorch by ``sqrt(v) + eps``, and
+  no eps makes these equal for every v (they differ most for small gradients: 5.6% in the
+  weights after 3 epochs of a small MLP with RMSprop).  So these two run Keras's own update
+  rules (``KerasRMSprop``, ``KerasAdagrad`` below: deepgrad optimizers with PyTorch's state
+  layout), transcribed from ``keras/src/optimizers/{rmsprop,adagrad}.py`` operation by operation.
 - ``weight_decay`` is decoupled in Keras 3 for every optimizer (``w -= lr * wd * w``); the
   wrapper applies it that way (AdamW natively, the others before their step).
 """
@@ -173,6 +173,63 @@ class SGD(Optimizer):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
 
 
+class KerasAdagrad(optim.Adagrad):
+    """Keras 3's Adagrad rule: ``acc += g^2; p -= lr * g / sqrt(acc + eps)``."""
+
+    def _step_group(self, group):
+        lr, eps, init = float(group["lr"]), float(group["eps"]), float(group["initial_accumulator_value"])
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            xp = get_array_module(p.data)
+            st = self.state[p]
+            if "sum" not in st:
+                st["step"], st["sum"] = 0, xp.full_like(p.data, init)
+            g = p.grad.data
+            st["step"] += 1
+            acc = st["sum"]
+            acc += g * g
+            p.data -= (lr * g) / xp.sqrt(acc + eps)
+
+
+class KerasRMSprop(optim.RMSprop):
+    """Keras 3's RMSprop rule: ``v = rho v + (1 - rho) g^2``; ``inc = lr g / sqrt(v + eps)`` (centered:
+    ``sqrt(v - a^2 + eps)`` with ``a = rho a + (1 - rho) g``); with momentum ``m = momentum m + inc;
+    p -= m``, else ``p -= inc``."""
+
+    def _step_group(self, group):
+        lr, rho, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
+        momentum, centered = float(group["momentum"]), group["centered"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            xp = get_array_module(p.data)
+            st = self.state[p]
+            if not st:
+                st["step"], st["square_avg"] = 0, xp.zeros_like(p.data)
+            if momentum > 0 and "momentum_buffer" not in st:
+                st["momentum_buffer"] = xp.zeros_like(p.data)
+            if centered and "grad_avg" not in st:
+                st["grad_avg"] = xp.zeros_like(p.data)
+            g = p.grad.data
+            st["step"] += 1
+            v = st["square_avg"]
+            v[...] = rho * v + (1.0 - rho) * (g * g)
+            if centered:
+                a = st["grad_avg"]
+                a[...] = rho * a + (1.0 - rho) * g
+                denominator = v - a * a + eps
+            else:
+                denominator = v + eps
+            increment = (lr * g) / xp.sqrt(denominator)
+            if momentum > 0:
+                m = st["momentum_buffer"]
+                m[...] = momentum * m + increment
+                p.data -= m
+            else:
+                p.data -= increment
+
+
 class Adagrad(Optimizer):
     """Adagrad with Keras defaults (learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7)."""
 
@@ -181,8 +238,8 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value, self.epsilon = float(initial_accumulator_value), float(epsilon)
 
     def _make(self, params, lr):
-        return optim.Adagrad(params, lr=lr, initial_accumulator_value=self.initial_accumulator_value,
-                             eps=self.epsilon)
+        return KerasAdagrad(params, lr=lr, initial_accumulator_value=self.initial_accumulator_value,
+                            eps=self.epsilon)
 
     def _config(self):
         return {"initial_accumulator_value": self.initial_accumulator_value, "epsilon": self.epsilon}
@@ -196,8 +253,8 @@ class RMSprop(Optimizer):
         self.rho, self.momentum, self.epsilon, self.centered = float(rho), float(momentum), float(epsilon), centered
 
     def _make(self, params, lr):
-        return optim.RMSprop(params, lr=lr, alpha=self.rho, eps=self.epsilon, momentum=self.momentum,
-                             centered=self.centered)
+        return KerasRMSprop(params, lr=lr, alpha=self.rho, eps=self.epsilon, momentum=self.momentum,
+                            centered=self.centered)
 
     def _config(self):
         return {"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon, "centered": self.centered}

@@ -1,0 +1,71 @@
+"""deepgrad.keras against real Keras 3 (PyTorch backend) as the oracle: the lecture's workflow
+(Sequential of Dense layers, compile, fit without shuffling, evaluate) from the same initial
+weights gives the same training losses, accuracies and final weights, optimizer by optimizer and
+loss by loss.  Skipped when Keras is not installed (it is in the ``test`` extra)."""
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+real = pytest.importorskip("keras")
+if real.backend.backend() != "torch":  # pragma: no cover - another backend was chosen first
+    pytest.skip(f"real Keras runs on {real.backend.backend()}, not torch", allow_module_level=True)
+
+from deepgrad import keras as dgk  # noqa: E402
+
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),  # NumPy 2 notices inside Keras/torch
+              pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning")]  # the lecture's style
+
+CASES = [
+    ("SGD", {"learning_rate": 0.1}, "categorical_crossentropy", "sigmoid"),
+    ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "nesterov": True}, "categorical_crossentropy", "sigmoid"),
+    ("SGD", {"learning_rate": 0.1}, "mean_squared_error", "sigmoid"),
+    ("SGD", {"learning_rate": 0.1}, "sparse_categorical_crossentropy", "relu"),
+    ("Adam", {"learning_rate": 0.01}, "categorical_crossentropy", "relu"),
+    ("Adam", {"learning_rate": 0.01, "amsgrad": True}, "categorical_crossentropy", "tanh"),
+    ("AdamW", {"learning_rate": 0.01, "weight_decay": 0.05}, "categorical_crossentropy", "relu"),
+    ("RMSprop", {"learning_rate": 0.01}, "categorical_crossentropy", "sigmoid"),
+    ("RMSprop", {"learning_rate": 0.01, "momentum": 0.5}, "categorical_crossentropy", "sigmoid"),
+    ("RMSprop", {"learning_rate": 0.01, "centered": True}, "categorical_crossentropy", "sigmoid"),
+    ("RMSprop", {"learning_rate": 0.01, "weight_decay": 0.01}, "categorical_crossentropy", "sigmoid"),
+    ("Adagrad", {"learning_rate": 0.1}, "categorical_crossentropy", "sigmoid"),
+    ("Adagrad", {"learning_rate": 0.1, "initial_accumulator_value": 0.0}, "categorical_crossentropy", "sigmoid"),
+    ("SGD", {"learning_rate": 0.5}, "binary_crossentropy", "relu"),
+]
+
+
+def _data(loss):
+    rng = np.random.default_rng(0)
+    x = rng.random((300, 20)).astype(np.float32)
+    labels = rng.integers(0, 5, 300)
+    if loss.startswith("sparse"):
+        return x, labels
+    if loss == "binary_crossentropy":
+        return x, (rng.random((300, 5)) < 0.3).astype(np.float32)
+    return x, np.eye(5, dtype=np.float32)[labels]
+
+
+def _fit(lib, layers, optimizers, opt, kw, loss, act, weights=None):
+    out_act = "sigmoid" if loss == "binary_crossentropy" else "softmax"
+    model = lib([layers.Dense(16, activation=act, input_dim=20), layers.Dense(5, activation=out_act)])
+    if weights is not None:
+        model.set_weights(weights)
+    start = [np.array(w) for w in model.get_weights()]
+    model.compile(loss=loss, optimizer=getattr(optimizers, opt)(**kw), metrics=["accuracy"])
+    x, y = _data(loss)
+    hist = model.fit(x, y, batch_size=50, epochs=3, shuffle=False, verbose=0).history
+    return start, hist, [np.array(w) for w in model.get_weights()], model.evaluate(x, y, verbose=0)
+
+
+@pytest.mark.parametrize("opt,kw,loss,act", CASES, ids=[f"{c[0]}-{c[2]}-{i}" for i, c in enumerate(CASES)])
+def test_training_matches_real_keras(opt, kw, loss, act):
+    real.utils.set_random_seed(0)
+    start, h_ref, w_ref, e_ref = _fit(real.Sequential, real.layers, real.optimizers, opt, kw, loss, act)
+    _, h, w, e = _fit(dgk.models.Sequential, dgk.layers, dgk.optimizers, opt, kw, loss, act, weights=start)
+    np.testing.assert_allclose(h["loss"], h_ref["loss"], rtol=2e-5, err_msg="training losses")
+    np.testing.assert_allclose(h["accuracy"], h_ref["accuracy"], atol=1e-6, err_msg="training accuracies")
+    np.testing.assert_allclose(e, e_ref, rtol=2e-5, err_msg="evaluate()")
+    for a, b in zip(w, w_ref):
+        scale = float(np.max(np.abs(b)))
+        assert float(np.max(np.abs(a - b))) <= 2e-5 * scale, (opt, kw, float(np.max(np.abs(a - b))) / scale)
