@@ -69,3 +69,63 @@ def test_training_matches_real_keras(opt, kw, loss, act):
     for a, b in zip(w, w_ref):
         scale = float(np.max(np.abs(b)))
         assert float(np.max(np.abs(a - b))) <= 2e-5 * scale, (opt, kw, float(np.max(np.abs(a - b))) / scale)
+
+
+def _models(lib):
+    L = lib.layers
+    return {
+        "cnn": lambda: lib.Sequential([L.Input((12, 12, 1)), L.Conv2D(4, 3, activation="relu", padding="same"),
+                                       L.MaxPooling2D(), L.Conv2D(6, 3, strides=2), L.Flatten(),
+                                       L.Dense(3, activation="softmax")]),
+        "batchnorm": lambda: lib.Sequential([L.Input((10,)), L.Dense(16, use_bias=False), L.BatchNormalization(),
+                                             L.Activation("relu"), L.Dense(3, activation="softmax")]),
+        "mlp": lambda: lib.Sequential([L.Input((10,)), L.Dense(8, activation="tanh"),
+                                       L.Dense(3, activation="softmax")]),
+        "layernorm": lambda: lib.Sequential([L.Input((10,)), L.Dense(8), L.LayerNormalization(), L.LeakyReLU(),
+                                             L.Dense(3, activation="softmax")]),
+    }
+
+
+WORKFLOWS = [  # model, optimizer, compile extras, fit extras
+    ("cnn", ("SGD", 0.1), {}, {"batch_size": 40}),
+    ("batchnorm", ("Adam", 0.01), {}, {"batch_size": 50}),
+    ("mlp", ("SGD", 0.5), {"loss": "mse", "metrics": ["mae", "accuracy"]}, {"validation_split": 0.2}),
+    ("mlp", ("SGD", 0.5), {"weighted_metrics": ["accuracy"]}, {"class_weight": {0: 1.0, 1: 2.0, 2: 0.5}}),
+    ("mlp", ("SGD", 0.5), {"weighted_metrics": ["accuracy", "mae"]}, {"sample_weight": "random"}),
+    ("layernorm", ("RMSprop", 0.01), {}, {"batch_size": 64}),
+]
+
+
+@pytest.mark.parametrize("name,opt,compile_kw,fit_kw", WORKFLOWS, ids=[f"{w[0]}-{i}" for i, w in enumerate(WORKFLOWS)])
+def test_workflow_matches_real_keras(name, opt, compile_kw, fit_kw):
+    """Conv/pool layers, BatchNormalization's moving statistics, validation_split, class_weight and
+    sample_weight (which weigh the loss and the weighted_metrics, not the metrics), metric names."""
+    rng = np.random.default_rng(0)
+    shape = (200, 12, 12, 1) if name == "cnn" else (300, 10)
+    x = rng.random(shape).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, shape[0])]
+    fit_kw = dict(fit_kw)
+    if fit_kw.get("sample_weight") == "random":
+        fit_kw["sample_weight"] = rng.random(shape[0]).astype(np.float32)
+    results = []
+    real.utils.set_random_seed(0)
+    start = None
+    for lib in (real, dgk):
+        model = _models(lib)[name]()
+        if start is None:
+            start = [np.array(w) for w in model.get_weights()]
+        else:
+            model.set_weights(start)
+        kw = {"loss": "categorical_crossentropy", "metrics": ["accuracy"], **compile_kw}
+        model.compile(optimizer=getattr(lib.optimizers, opt[0])(opt[1]), **kw)
+        hist = model.fit(x, y, epochs=3, shuffle=False, verbose=0, **{"batch_size": 50, **fit_kw}).history
+        results.append((hist, model.evaluate(x, y, verbose=0, return_dict=True),
+                        [np.array(w) for w in model.get_weights()]))
+    (h_ref, e_ref, w_ref), (h, e, w) = results
+    assert sorted(h) == sorted(h_ref) and sorted(e) == sorted(e_ref)
+    for k in h_ref:
+        np.testing.assert_allclose(h[k], h_ref[k], rtol=2e-5, atol=1e-7, err_msg=k)
+    for k in e_ref:
+        np.testing.assert_allclose(e[k], e_ref[k], rtol=2e-5, atol=1e-7, err_msg=k)
+    for a, b in zip(w, w_ref):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-6 * float(np.max(np.abs(b))))

@@ -86,10 +86,11 @@ def _data(t):
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
-               momentum=0.1, eps=1e-5):
+               momentum=0.1, eps=1e-5, *, unbiased_running_var=True):
     """``F.batch_norm`` for inputs (N, C) or (N, C, *): normalize each channel over the batch
     (and spatial) axes.  In training the batch statistics are used and the running ones updated
-    in place (running_var with the unbiased variance); otherwise the running statistics are used."""
+    in place (running_var with the unbiased variance, as PyTorch; ``unbiased_running_var=False``
+    takes the biased one, as Keras); otherwise the running statistics are used."""
     x = input
     if x.ndim < 2:
         raise op_error(ValueError, f"batch_norm: expected input of shape (N, C) or (N, C, *), got shape {x.shape}")
@@ -114,7 +115,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             m = float(momentum)
             rm, rv = _data(running_mean), _data(running_var)
             mean = fn.mean.reshape(C).astype(rm.dtype, copy=False)
-            var = (fn.var.reshape(C) * (count / (count - 1))).astype(rv.dtype, copy=False)
+            var = fn.var.reshape(C) * (count / (count - 1)) if unbiased_running_var else fn.var.reshape(C)
+            var = var.astype(rv.dtype, copy=False)
             rm *= 1.0 - m
             rm += m * mean
             rv *= 1.0 - m

@@ -62,7 +62,9 @@ class BatchNormalization(Layer):
         if not last:
             x = F.movedim(x, self._axis, -1)
         shape = x.shape
-        y = self.bn(x.reshape(-1, shape[-1]) if x.ndim != 2 else x)
+        bn = self.bn  # Keras's moving variance takes the biased batch variance (PyTorch's the unbiased one)
+        y = F.batch_norm(x.reshape(-1, shape[-1]) if x.ndim != 2 else x, bn.running_mean, bn.running_var, bn.weight,
+                         bn.bias, bn.training, bn.momentum, bn.eps, unbiased_running_var=False)
         if x.ndim != 2:
             y = y.reshape(shape)
         if not last:

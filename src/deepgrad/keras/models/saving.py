@@ -179,11 +179,12 @@ def compile_config(model):
     if not getattr(model, "compiled", False):
         return None
     args = model._compile_args
-    metrics = []
-    for m in args.get("metrics", []):
-        metrics.append(metrics_mod.serialize(m))
-    return {"optimizer": optimizers_mod.serialize(model.optimizer),
-            "loss": None if model.loss is None else losses_mod.serialize(model.loss), "metrics": metrics}
+    metrics = [metrics_mod.serialize(m) for m in args.get("metrics", [])]
+    out = {"optimizer": optimizers_mod.serialize(model.optimizer),
+           "loss": None if model.loss is None else losses_mod.serialize(model.loss), "metrics": metrics}
+    if args.get("weighted_metrics"):
+        out["weighted_metrics"] = [metrics_mod.serialize(m) for m in args["weighted_metrics"]]
+    return out
 
 
 # -- weights ------------------------------------------------------------------------------------------
@@ -400,7 +401,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
                     raise TypeError(f"compile_config must be an object, got {type(cc).__name__}")
                 opt = optimizers_mod.get(cc["optimizer"])
                 loss = losses_mod.get(cc["loss"]) if cc.get("loss") is not None else None
-                model.compile(optimizer=opt, loss=loss, metrics=cc.get("metrics") or None)
+                model.compile(optimizer=opt, loss=loss, metrics=cc.get("metrics") or None,
+                              weighted_metrics=cc.get("weighted_metrics") or None)
             except _CONFIG_ERRORS as e:
                 raise SavingError(f"load_model: cannot restore the compile settings ({type(e).__name__}: "
                                   f"{str(e)[:300]}); pass custom_objects= or compile=False") from None

@@ -81,10 +81,16 @@ class TrainingMixin:
             metrics = [metrics]
         if isinstance(metrics, dict):
             raise NotImplementedError("compile: per-output metric dicts are not supported")
-        self._metric_ids = list(metrics) + list(weighted_metrics or [])
+        if isinstance(weighted_metrics, (str, metrics_mod.Metric)) or callable(weighted_metrics):
+            weighted_metrics = [weighted_metrics]
+        # Keras 3: sample_weight and class_weight weigh the loss and the weighted_metrics, not the metrics
+        self._metric_ids = list(metrics)
+        self._weighted_ids = list(weighted_metrics or [])
         self._metric_objs = None
         self.compiled = True
         self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": list(metrics)}
+        if self._weighted_ids:
+            self._compile_args["weighted_metrics"] = list(self._weighted_ids)
 
     def _check_compiled(self, what):
         if not getattr(self, "compiled", False) or self.loss is None:
@@ -99,7 +105,16 @@ class TrainingMixin:
 
     def _build_metrics(self, y_true_shape, y_pred_shape):
         if self._metric_objs is None:
-            self._metric_objs = [metrics_mod.get(m, y_true_shape, y_pred_shape) for m in self._metric_ids]
+            plain = [metrics_mod.get(m, y_true_shape, y_pred_shape) for m in self._metric_ids]
+            weighted = [metrics_mod.get(m, y_true_shape, y_pred_shape) for m in getattr(self, "_weighted_ids", ())]
+            names = {m.name for m in plain}
+            for m in plain:
+                m.weighted = False
+            for m in weighted:
+                m.weighted = True
+                if m.name in names:  # the same metric twice: Keras names the weighted one weighted_<name>
+                    m.name = f"weighted_{m.name}"
+            self._metric_objs = plain + weighted
         return self._metric_objs
 
     # -- data -----------------------------------------------------------------------------------
@@ -173,7 +188,7 @@ class TrainingMixin:
         self._loss_count += n
         objs = self._build_metrics(tuple(yb.shape), tuple(y_pred.shape))
         for m in objs:
-            m.update_state(yb, y_pred.data, swb)
+            m.update_state(yb, y_pred.data, swb if m.weighted else None)
 
     def _reset_metrics(self):
         self._loss_total = 0.0
