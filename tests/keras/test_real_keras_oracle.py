@@ -32,6 +32,9 @@ CASES = [
     ("Adagrad", {"learning_rate": 0.1}, "categorical_crossentropy", "sigmoid"),
     ("Adagrad", {"learning_rate": 0.1, "initial_accumulator_value": 0.0}, "categorical_crossentropy", "sigmoid"),
     ("SGD", {"learning_rate": 0.5}, "binary_crossentropy", "relu"),
+    *[("SGD", {"learning_rate": 0.2}, loss, "tanh") for loss in (
+        "huber", "kl_divergence", "categorical_hinge", "mean_absolute_error", "mean_squared_logarithmic_error",
+        "poisson", "log_cosh")],
 ]
 
 
@@ -83,7 +86,19 @@ def _models(lib):
                                        L.Dense(3, activation="softmax")]),
         "layernorm": lambda: lib.Sequential([L.Input((10,)), L.Dense(8), L.LayerNormalization(), L.LeakyReLU(),
                                              L.Dense(3, activation="softmax")]),
+        "cnn2": lambda: lib.Sequential([L.Input((12, 12, 1)), L.Conv2D(5, (3, 2), strides=(2, 1), activation="elu"),
+                                        L.AveragePooling2D(2), L.GlobalAveragePooling2D(),
+                                        L.Dense(3, activation="softmax")]),
+        "embedding": lambda: lib.Sequential([L.Input((6,)), L.Embedding(20, 4), L.Flatten(),
+                                             L.Dense(3, activation="softmax")]),
     }
+
+
+def _callbacks(lib, kind):
+    cb = lib.callbacks
+    return {"early": [cb.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)],
+            "plateau": [cb.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=0.01)],
+            "schedule": [cb.LearningRateScheduler(lambda epoch, lr: lr * 0.5)]}.get(kind)
 
 
 WORKFLOWS = [  # model, optimizer, compile extras, fit extras
@@ -93,18 +108,28 @@ WORKFLOWS = [  # model, optimizer, compile extras, fit extras
     ("mlp", ("SGD", 0.5), {"weighted_metrics": ["accuracy"]}, {"class_weight": {0: 1.0, 1: 2.0, 2: 0.5}}),
     ("mlp", ("SGD", 0.5), {"weighted_metrics": ["accuracy", "mae"]}, {"sample_weight": "random"}),
     ("layernorm", ("RMSprop", 0.01), {}, {"batch_size": 64}),
+    ("cnn2", ("RMSprop", 0.01), {}, {"batch_size": 25}),
+    ("embedding", ("Adam", 0.01), {"loss": "sparse_categorical_crossentropy"}, {}),
+    ("mlp", ("SGD", 0.5), {}, {"epochs": 20, "validation_split": 0.2, "callbacks": "early"}),
+    ("mlp", ("SGD", 0.5), {}, {"epochs": 8, "callbacks": "plateau"}),
+    ("mlp", ("SGD", 0.5), {}, {"epochs": 4, "callbacks": "schedule"}),
 ]
 
 
 @pytest.mark.parametrize("name,opt,compile_kw,fit_kw", WORKFLOWS, ids=[f"{w[0]}-{i}" for i, w in enumerate(WORKFLOWS)])
 def test_workflow_matches_real_keras(name, opt, compile_kw, fit_kw):
-    """Conv/pool layers, BatchNormalization's moving statistics, validation_split, class_weight and
-    sample_weight (which weigh the loss and the weighted_metrics, not the metrics), metric names."""
+    """Conv/pool layers, BatchNormalization's moving statistics, Embedding, validation_split,
+    class_weight and sample_weight (which weigh the loss and the weighted_metrics, not the
+    metrics), metric names, EarlyStopping/ReduceLROnPlateau/LearningRateScheduler."""
     rng = np.random.default_rng(0)
-    shape = (200, 12, 12, 1) if name == "cnn" else (300, 10)
+    shape = (200, 12, 12, 1) if name.startswith("cnn") else (300, 10)
     x = rng.random(shape).astype(np.float32)
-    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, shape[0])]
+    labels = rng.integers(0, 3, shape[0])
+    y = labels if compile_kw.get("loss", "").startswith("sparse") else np.eye(3, dtype=np.float32)[labels]
+    if name == "embedding":
+        x = rng.integers(0, 20, (300, 6))
     fit_kw = dict(fit_kw)
+    kind = fit_kw.pop("callbacks", None)
     if fit_kw.get("sample_weight") == "random":
         fit_kw["sample_weight"] = rng.random(shape[0]).astype(np.float32)
     results = []
@@ -118,7 +143,8 @@ def test_workflow_matches_real_keras(name, opt, compile_kw, fit_kw):
             model.set_weights(start)
         kw = {"loss": "categorical_crossentropy", "metrics": ["accuracy"], **compile_kw}
         model.compile(optimizer=getattr(lib.optimizers, opt[0])(opt[1]), **kw)
-        hist = model.fit(x, y, epochs=3, shuffle=False, verbose=0, **{"batch_size": 50, **fit_kw}).history
+        hist = model.fit(x, y, shuffle=False, verbose=0, callbacks=_callbacks(lib, kind),
+                         **{"batch_size": 50, "epochs": 3, **fit_kw}).history
         results.append((hist, model.evaluate(x, y, verbose=0, return_dict=True),
                         [np.array(w) for w in model.get_weights()]))
     (h_ref, e_ref, w_ref), (h, e, w) = results

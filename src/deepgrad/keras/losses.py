@@ -13,6 +13,8 @@ computes the same value through ``F.cross_entropy`` / ``F.binary_cross_entropy_w
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from deepgrad.backend import as_numpy, get_array_module
@@ -168,7 +170,30 @@ def huber(y_true, y_pred, delta=1.0):
     return F.huber_loss(y_pred, y_true, reduction="none", delta=delta).mean(axis=-1)
 
 
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))^2) over the last axis."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    eps = backend.epsilon()
+    d = (y_pred.clamp(min=eps) + 1.0).log() - (y_true.clamp(min=eps) + 1.0).log()
+    return (d * d).mean(axis=-1)
+
+
+def poisson(y_true, y_pred):
+    """mean(y_pred - y_true * log(y_pred + eps)) over the last axis."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return (y_pred - y_true * (y_pred + backend.epsilon()).log()).mean(axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    """mean(log(cosh(y_pred - y_true))) over the last axis, as x + softplus(-2x) - log 2 (no overflow)."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    x = y_pred - y_true
+    return (x + F.softplus(-2.0 * x) - math.log(2.0)).mean(axis=-1)
+
+
 # Keras's short names
+msle = MSLE = mean_squared_logarithmic_error
+logcosh = log_cosh
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 kld = KLD = kullback_leibler_divergence = kl_divergence
@@ -255,6 +280,10 @@ Hinge = _wrapper("Hinge", hinge, "hinge")
 SquaredHinge = _wrapper("SquaredHinge", squared_hinge, "squared_hinge")
 CategoricalHinge = _wrapper("CategoricalHinge", categorical_hinge, "categorical_hinge")
 KLDivergence = _wrapper("KLDivergence", kl_divergence, "kl_divergence")
+MeanSquaredLogarithmicError = _wrapper("MeanSquaredLogarithmicError", mean_squared_logarithmic_error,
+                                       "mean_squared_logarithmic_error")
+Poisson = _wrapper("Poisson", poisson, "poisson")
+LogCosh = _wrapper("LogCosh", log_cosh, "log_cosh")
 
 
 class Huber(LossFunctionWrapper):
@@ -306,7 +335,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 
 _CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy,
                                     CategoricalCrossentropy, SparseCategoricalCrossentropy, Hinge, SquaredHinge,
-                                    CategoricalHinge, KLDivergence, Huber)}
+                                    CategoricalHinge, KLDivergence, Huber, MeanSquaredLogarithmicError, Poisson,
+                                    LogCosh)}
 _FUNCTIONS = {
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
@@ -314,12 +344,15 @@ _FUNCTIONS = {
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy, "hinge": Hinge,
     "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge, "kl_divergence": KLDivergence,
     "kld": KLDivergence, "kullback_leibler_divergence": KLDivergence, "huber": Huber, "huber_loss": Huber,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError, "msle": MeanSquaredLogarithmicError,
+    "poisson": Poisson, "log_cosh": LogCosh, "logcosh": LogCosh,
 }
 _BY_FUNCTION = {mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
                 binary_crossentropy: BinaryCrossentropy, categorical_crossentropy: CategoricalCrossentropy,
                 sparse_categorical_crossentropy: SparseCategoricalCrossentropy, hinge: Hinge,
                 squared_hinge: SquaredHinge, categorical_hinge: CategoricalHinge, kl_divergence: KLDivergence,
-                huber: Huber}
+                huber: Huber, mean_squared_logarithmic_error: MeanSquaredLogarithmicError, poisson: Poisson,
+                log_cosh: LogCosh}
 
 
 def get(identifier):
@@ -363,4 +396,5 @@ def serialize(loss):
 __all__ = ["Loss", "LossFunctionWrapper", "reduce_loss", "get", "serialize", *_CLASSES, "mean_squared_error",
            "mean_absolute_error", "binary_crossentropy", "categorical_crossentropy",
            "sparse_categorical_crossentropy", "hinge", "squared_hinge", "categorical_hinge", "kl_divergence",
-           "huber", "mse", "mae", "kld", "MSE", "MAE", "KLD", "kullback_leibler_divergence"]
+           "huber", "mse", "mae", "kld", "MSE", "MAE", "KLD", "kullback_leibler_divergence",
+           "mean_squared_logarithmic_error", "msle", "MSLE", "poisson", "log_cosh", "logcosh"]
