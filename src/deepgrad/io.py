@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import struct
 import tempfile
 import zipfile
@@ -216,7 +217,16 @@ def _flatten(obj, prefix, arrays):
     if isinstance(obj, Tensor):
         key = f"t{len(arrays)}"
         arrays[key] = as_numpy(obj.data)
-        return {"__tensor__": key}
+        from deepgrad.nn.parameter import Parameter
+
+        info = {"key": key}
+        if obj.device.type != "cpu":
+            info["device"] = str(obj.device)
+        if obj.requires_grad:
+            info["requires_grad"] = True
+        if isinstance(obj, Parameter):
+            info["parameter"] = True
+        return {"__tensor__": key} if len(info) == 1 else {"__tensor_info__": info}
     if isinstance(obj, np.ndarray) or type(obj).__module__.startswith("cupy"):
         key = f"t{len(arrays)}"
         arrays[key] = as_numpy(obj)
@@ -245,9 +255,8 @@ def _flatten(obj, prefix, arrays):
     )
 
 
-def _unflatten(node, arrays, as_tensors, depth=0):
-    from deepgrad.tensor import Tensor
-
+def _unflatten(node, arrays, as_tensors, depth=0, place=None):
+    place = place or _placer(None)
     if depth > 200:
         raise FormatError("deepgrad file: structure nested too deeply")
     if node is None or isinstance(node, (bool, int, float, str)):
@@ -261,7 +270,18 @@ def _unflatten(node, arrays, as_tensors, depth=0):
         if not isinstance(val, str) or val not in arrays:
             raise FormatError(f"deepgrad file: reference to missing array {str(val)[:40]!r}")
         a = arrays[val]
-        return Tensor(a) if (tag == "__tensor__" and as_tensors) else a
+        return place(a, "cpu", False, False) if (tag == "__tensor__" and as_tensors) else a
+    if tag == "__tensor_info__":
+        if (not isinstance(val, dict) or not isinstance(val.get("key"), str) or val["key"] not in arrays
+                or not set(val) <= {"key", "device", "requires_grad", "parameter"}
+                or not isinstance(val.get("device", "cpu"), str)
+                or not re.fullmatch(r"cpu|cuda(:[0-9]{1,3})?", val.get("device", "cpu"))
+                or not all(isinstance(val.get(k, False), bool) for k in ("requires_grad", "parameter"))):
+            raise FormatError(f"deepgrad file: malformed tensor entry {str(val)[:80]!r}")
+        if not as_tensors:
+            return arrays[val["key"]]
+        return place(arrays[val["key"]], val.get("device", "cpu"), bool(val.get("requires_grad")),
+                     bool(val.get("parameter")))
     if tag == "__float__":
         if val not in ("nan", "inf", "-inf"):
             raise FormatError(f"deepgrad file: bad float {str(val)[:20]!r}")
@@ -273,12 +293,12 @@ def _unflatten(node, arrays, as_tensors, depth=0):
         for pair in val:
             if not isinstance(pair, list) or len(pair) != 2 or not isinstance(pair[0], (str, int)):
                 raise FormatError("deepgrad file: malformed dict entry")
-            out[pair[0]] = _unflatten(pair[1], arrays, as_tensors, depth + 1)
+            out[pair[0]] = _unflatten(pair[1], arrays, as_tensors, depth + 1, place)
         return out
     if tag in ("__list__", "__tuple__"):
         if not isinstance(val, list):
             raise FormatError("deepgrad file: list node is not a list")
-        items = [_unflatten(v, arrays, as_tensors, depth + 1) for v in val]
+        items = [_unflatten(v, arrays, as_tensors, depth + 1, place) for v in val]
         return items if tag == "__list__" else tuple(items)
     raise FormatError(f"deepgrad file: unknown structure tag {tag[:40]!r}")
 
@@ -301,12 +321,58 @@ def dumps(obj) -> bytes:
     return safetensors_dumps(arrays, metadata=metadata)
 
 
-def loads(data: bytes, as_tensors=True):
+def _placer(map_location):
+    """A function (array, saved device, requires_grad, is a Parameter) -> the Tensor ``load`` returns.
+
+    Tensors go back to the device they were saved from unless ``map_location`` says otherwise:
+    a device (``'cpu'``, ``'cuda:0'``, a ``Device``), a dict from saved to wanted device names,
+    or a function ``(tensor, saved device name) -> tensor``."""
+    from deepgrad.backend import Device
+    from deepgrad.tensor import Tensor
+
+    if map_location is not None and not (callable(map_location) or isinstance(map_location, (str, dict, Device))):
+        raise TypeError(f"deepgrad.load: map_location must be a device, a dict of device names or a function, "
+                        f"got {type(map_location).__name__}")
+
+    def place(array, saved, requires_grad, parameter):
+        where = saved
+        if isinstance(map_location, dict):
+            where = map_location.get(saved, saved)
+        elif isinstance(map_location, (str, Device)):
+            where = map_location
+        if callable(map_location) and not isinstance(map_location, (str, dict, Device)):
+            out = map_location(Tensor(array), saved)
+            out = out if isinstance(out, Tensor) else Tensor(out)
+        else:
+            try:
+                where = Device(where)
+            except (ValueError, TypeError) as e:
+                raise ValueError(f"deepgrad.load: map_location: {e}") from None
+            if where.type != "cpu":
+                from deepgrad.backend import cupy_module
+
+                if cupy_module() is None:
+                    raise RuntimeError(f"deepgrad.load: the file holds a tensor for device {str(where)!r} but no "
+                                       "CUDA GPU (CuPy) is available; pass map_location='cpu' to load it on the CPU")
+            out = Tensor(array, device=where if where.type != "cpu" else None)
+        if parameter:
+            from deepgrad.nn.parameter import Parameter
+
+            return Parameter(out, requires_grad=requires_grad)
+        if requires_grad:
+            out.requires_grad = True
+        return out
+
+    return place
+
+
+def loads(data: bytes, as_tensors=True, map_location=None):
     """Parse what ``dumps`` produced (or any safetensors buffer). Raises FormatError."""
+    place = _placer(map_location)
     arrays, metadata, entries = _parse(data)
     ours = [k for k in metadata if k.startswith("deepgrad.")]
-    if not ours:
-        return {k: _unflatten({"__tensor__": k}, arrays, as_tensors) for k in arrays}  # plain safetensors file
+    if not ours:  # plain safetensors file
+        return {k: _unflatten({"__tensor__": k}, arrays, as_tensors, 0, place) for k in arrays}
     if sorted(ours) != sorted([_META_KEY, _DIGEST_KEY]):
         raise FormatError(f"deepgrad file: metadata keys {sorted(ours)} are not {sorted([_META_KEY, _DIGEST_KEY])}")
     structure = metadata[_META_KEY]
@@ -318,24 +384,52 @@ def loads(data: bytes, as_tensors=True):
     except (json.JSONDecodeError, RecursionError) as e:
         raise FormatError(f"deepgrad file: structure metadata is not valid JSON ({e})") from None
     try:
-        return _unflatten(structure, arrays, as_tensors)
+        return _unflatten(structure, arrays, as_tensors, 0, place)
     except RecursionError:
         raise FormatError("deepgrad file: structure nested too deeply") from None
 
 
-def save(obj, path):
-    """Save a state dict (or nested dicts/lists of tensors, arrays, numbers, strings) to ``path``.
+def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
+    """Save a state dict (or nested dicts/lists/tuples of tensors, arrays, numbers, strings) to ``f``,
+    a path or a binary file object (``torch.save``'s arguments; the pickle ones must stay unset).
 
-    The file is safetensors with the structure in its JSON metadata; written atomically.
+    The file is safetensors with the structure in its JSON metadata; a path is written atomically.
+    Tensors remember their device, ``requires_grad`` and whether they are Parameters.
     """
+    if pickle_module is not None:
+        raise TypeError("save: deepgrad never pickles; pickle_module is not supported")
     if hasattr(obj, "state_dict") and callable(obj.state_dict):
         raise TypeError("save: pass model.state_dict(), not the model itself (deepgrad never pickles objects)")
-    atomic_write_bytes(path, dumps(obj))
+    data = dumps(obj)
+    if hasattr(f, "write"):
+        f.write(data)
+    else:
+        atomic_write_bytes(f, data)
 
 
-def load(path, as_tensors=True):
-    """Load what ``save`` wrote (or any safetensors file). Never runs code; raises FormatError."""
-    return loads(read_file_bytes(path, "deepgrad.load:"), as_tensors=as_tensors)
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, as_tensors=True,
+         **pickle_load_args):
+    """Load what ``save`` wrote (or any safetensors file) from a path or a binary file object.
+
+    Never runs code (``weights_only`` is always in effect; the keyword is accepted as in
+    ``torch.load``).  Tensors return to the device they were saved from unless ``map_location``
+    (a device, a dict of device names, or ``fn(tensor, saved_device)``) says otherwise.
+    ``as_tensors=False`` gives NumPy arrays.  A damaged file raises FormatError.
+    """
+    if pickle_module is not None or pickle_load_args:
+        raise TypeError("deepgrad.load: deepgrad never unpickles; pickle_module and pickle load arguments "
+                        f"({sorted(pickle_load_args)}) are not supported")
+    data = f.read() if hasattr(f, "read") else read_file_bytes(f, "deepgrad.load:")
+    try:
+        return loads(data, as_tensors=as_tensors, map_location=map_location)
+    except FormatError:
+        if data[:4] != b"PK\x03\x04" and data[:1] != b"\x80":  # neither a zip nor a pickle
+            raise
+    raise FormatError(
+        f"deepgrad.load: {getattr(f, 'name', f)!s} looks like a PyTorch file written by torch.save (a pickle"
+        f"{' in a zip' if data[:2] == b'PK' else ''}); deepgrad never unpickles. In PyTorch, convert it with "
+        "`safetensors.torch.save_file(torch.load(path), 'weights.safetensors')` and load that file")
 
 
 # -- zip archives (.keras) ---------------------------------------------------------------------------

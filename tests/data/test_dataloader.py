@@ -87,7 +87,7 @@ def test_per_sample_path_with_default_and_custom_collate():
 
     batches = list(DataLoader(Pairs(), batch_size=3, num_workers=2))
     assert [b["x"].shape for b in batches] == [(3, 3), (3, 3), (1, 3)]
-    assert batches[0]["n"].dtype == np.int64 and batches[0]["w"].dtype == np.float32
+    assert batches[0]["n"].dtype == np.int64 and batches[0]["w"].dtype == np.float64  # as torch
     np.testing.assert_array_equal(batches[1]["n"].numpy(), [3, 4, 5])
     out = list(DataLoader(Pairs(), batch_size=4, collate_fn=lambda s: [d["n"] for d in s]))
     assert out == [[0, 1, 2, 3], [4, 5, 6]]

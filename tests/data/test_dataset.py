@@ -67,5 +67,5 @@ def test_random_split_is_a_seeded_partition():
     np.testing.assert_array_equal(a.indices, a2.indices)
     parts = random_split(TensorDataset(np.arange(10)), [0.5, 0.3, 0.2])
     assert [len(p) for p in parts] == [5, 3, 2]
-    with pytest.raises(ValueError, match="sum to the dataset's 100"):
+    with pytest.raises(ValueError, match="does not equal the length of the input dataset \\(100\\)"):
         random_split(ds, [50, 40])

@@ -214,3 +214,16 @@ def test_apt_unknown_package_advice(monkeypatch, tmp_path):
         load_fashion_mnist(root=tmp_path / "cache")
     assert log.read_text().split("\n")[1:-1] == ["download dataset-fashion-mnist", "update",
                                                  "download dataset-fashion-mnist"]
+
+
+def test_download_false_with_missing_files_says_how_to_get_them(tmp_path):
+    from deepgrad.data import MNIST, FashionMNIST, load_fashion_mnist, load_mnist
+
+    for make in (lambda: load_mnist(tmp_path, download=False), lambda: MNIST(tmp_path, download=False),
+                 lambda: load_fashion_mnist(root=tmp_path, download=False),
+                 lambda: FashionMNIST(tmp_path, train=False, download=False)):
+        with pytest.raises(DownloadError, match=r"(?s)could not download .*download=False; pass download=True.*"
+                                                r"into .*" + str(tmp_path.name)) as info:
+            make()
+        assert info.value.kind == "not-found"
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == []  # nothing fetched

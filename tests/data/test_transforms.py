@@ -195,3 +195,24 @@ def test_to_float_normalize_and_tensor_input():
     assert isinstance(t, dg.Tensor) and t.tolist() == [[[-1.0, 1.0]]]
     with pytest.raises(ValueError, match=r"rotate: expected a batch of images.*\(5,\)"):
         T.rotate(np.zeros(5), 10)
+
+
+def test_vertical_flip_and_flip_probability_check():
+    x = _pattern(4, 6)
+    np.testing.assert_array_equal(T.RandomVerticalFlip(p=1.0)(x), x[:, ::-1, :])
+    x4 = np.stack([x, x + 1], axis=-1)  # (N, H, W, C)
+    np.testing.assert_array_equal(T.RandomVerticalFlip(1.0, channels_last=True)(x4), x4[:, ::-1])
+    np.testing.assert_array_equal(T.RandomVerticalFlip(p=0.0)(x), x)
+    assert repr(T.RandomVerticalFlip(0.3)) == "RandomVerticalFlip(p=0.3)"
+    for cls in (T.RandomHorizontalFlip, T.RandomVerticalFlip):
+        with pytest.raises(ValueError, match=rf"{cls.__name__}: p must be a probability in \[0, 1\], got 1.5"):
+            cls(p=1.5)
+
+
+def test_normalize_single_channel_tuple_on_greyscale_batches():
+    x = np.random.default_rng(0).random((3, 5, 5)).astype(np.float32)
+    expected = (x - np.float32(0.1307)) / np.float32(0.3081)
+    np.testing.assert_allclose(T.Normalize((0.1307,), (0.3081,))(x), expected, rtol=1e-6)  # the MNIST recipe
+    np.testing.assert_allclose(T.Normalize([0.1307], 0.3081)(x[:, None])[:, 0], expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="one value per channel, got 2 and 3"):
+        T.Normalize([0.1, 0.2], [1, 1, 1])

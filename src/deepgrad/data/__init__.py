@@ -8,8 +8,17 @@
         ...
 """
 from deepgrad.data import datasets, transforms
-from deepgrad.data.dataloader import DataLoader, default_collate
-from deepgrad.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from deepgrad.data.collate import default_collate, default_convert
+from deepgrad.data.dataloader import DataLoader, get_worker_info
+from deepgrad.data.dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
 from deepgrad.data.datasets import (
     MNIST,
     DownloadError,
@@ -25,8 +34,19 @@ from deepgrad.data.datasets import (
     universality_2d,
     xor,
 )
+from deepgrad.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader", "default_collate",
+__all__ = ["Dataset", "IterableDataset", "ChainDataset",
+           "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader", "default_collate",
+           "default_convert", "get_worker_info", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "WeightedRandomSampler", "BatchSampler",
            "datasets", "transforms", "MNIST", "FashionMNIST", "DownloadError", "data_home", "load_mnist",
            "load_fashion_mnist", "load_digits", "load_brown", "xor", "two_spirals", "circles", "universality",
            "universality_2d"]

@@ -2,20 +2,30 @@
 
 A dataset that defines ``__getitems__(indices)`` returns a whole batch at once (one fancy
 index per array, one batch transform); the DataLoader then never loops over samples in Python.
+Return the batch as a tuple, array or dict; a list of ``len(indices)`` items is taken as
+PyTorch's convention (one sample each) and collated.
 ``TensorDataset``, ``Subset`` of such a dataset, and the MNIST datasets all do.
 """
 from __future__ import annotations
 
 import bisect
 import math
+import warnings
 
 import numpy as np
 
-from deepgrad import random as _random
 from deepgrad.backend import get_array_module
 from deepgrad.tensor import Tensor
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+__all__ = ["Dataset", "IterableDataset", "ChainDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split"]
+
+
+class _SizeMismatch(ValueError, AssertionError):
+    """TensorDataset's length mismatch: a ValueError, and an AssertionError as PyTorch raises."""
+
+
+class _NegativeIndex(IndexError, ValueError):
+    """An index below ``-len``: an IndexError, and a ValueError as PyTorch's ConcatDataset raises."""
 
 
 class Dataset:
@@ -29,6 +39,39 @@ class Dataset:
 
     def __add__(self, other):
         return ConcatDataset([self, other])
+
+    def __class_getitem__(cls, item):  # Dataset[tuple] in type hints, as torch's generic Dataset
+        return cls
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define ``__iter__`` (and ``__len__`` if they know it).
+
+    A DataLoader groups the stream into batches of ``batch_size`` in the loop's thread
+    (``shuffle``, ``sampler`` and ``batch_sampler`` do not apply to a stream)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+    def __len__(self):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset without __len__")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several IterableDatasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def __iter__(self):
+        for d in self.datasets:
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self.datasets)
 
 
 class TensorDataset(Dataset):
@@ -53,8 +96,8 @@ class TensorDataset(Dataset):
             arrays.append(a)
         lengths = [a.shape[0] for a in arrays]
         if len(set(lengths)) != 1:
-            raise ValueError(f"TensorDataset: all arrays need the same first dimension, got shapes "
-                             f"{[tuple(a.shape) for a in arrays]}")
+            raise _SizeMismatch(f"TensorDataset: size mismatch between tensors: all need the same first dimension, "
+                                f"got shapes {[tuple(a.shape) for a in arrays]}")
         self.arrays = tuple(arrays)
 
     @property
@@ -96,6 +139,8 @@ class Subset(Dataset):
         return len(self.indices)
 
     def __getitem__(self, i):
+        if isinstance(i, (list, np.ndarray)):
+            return self.dataset[[int(j) for j in self.indices[np.asarray(i, dtype=np.intp)]]]
         return self.dataset[int(self.indices[i])]
 
     def _getitems(self, indices):
@@ -116,34 +161,51 @@ class ConcatDataset(Dataset):
 
     def __getitem__(self, i):
         n = len(self)
-        if i < 0:
-            i += n
-        if not 0 <= i < n:
+        if i < -n:
+            raise _NegativeIndex(f"ConcatDataset: absolute value of index {i} should not exceed dataset length {n}")
+        if i >= n:
             raise IndexError(f"ConcatDataset: index {i} out of range for {n} samples")
+        i = i + n if i < 0 else i
         k = bisect.bisect_right(self.cumulative_sizes, i)
         start = self.cumulative_sizes[k - 1] if k else 0
         return self.datasets[k][i - start]
 
 
 def random_split(dataset, lengths, generator=None):
-    """Split ``dataset`` into non-overlapping random Subsets of the given ``lengths``.
+    """Split ``dataset`` into non-overlapping random Subsets of the given ``lengths``, as PyTorch does.
 
-    ``lengths`` are counts summing to ``len(dataset)``, or fractions summing to 1 (leftover
-    samples go round-robin to the first splits, as in PyTorch).  The permutation comes from
-    deepgrad's seeded generator (or ``generator``, a numpy Generator).
+    ``lengths`` are counts summing to ``len(dataset)``, or fractions summing to 1 (each
+    ``floor(n * f)``, the leftover samples one each to the first splits, round-robin).  The
+    permutation comes from ``generator`` (a numpy Generator or an int seed) or deepgrad's
+    seeded generator.
     """
+    from deepgrad.data.sampler import as_rng
+
     n = len(dataset)
     lengths = list(lengths)
-    if lengths and all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1.0):
-        counts = [int(math.floor(n * f)) for f in lengths]
+    total = sum(lengths)
+    if math.isclose(total, 1) and total <= 1:
+        counts = []
+        for i, frac in enumerate(lengths):
+            if frac < 0 or frac > 1:
+                raise ValueError(f"random_split: fraction at index {i} is not between 0 and 1, got {frac}")
+            counts.append(int(math.floor(n * frac)))
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"random_split: length of split at index {i} is 0; this might result in an empty "
+                              "dataset", UserWarning, stacklevel=2)
         lengths = counts
-    if sum(lengths) != n or any(x < 0 for x in lengths):
-        raise ValueError(f"random_split: lengths {lengths} must be non-negative and sum to the dataset's "
-                         f"{n} samples (or be fractions summing to 1)")
-    rng = generator if generator is not None else _random.generator(np)
-    perm = rng.permutation(n)
+    if any(isinstance(x, float) and not float(x).is_integer() for x in lengths):
+        raise ValueError(f"random_split: lengths {lengths} must be ints summing to {n} or fractions summing to 1")
+    lengths = [int(x) for x in lengths]
+    if any(x < 0 for x in lengths):
+        raise ValueError(f"random_split: lengths must be non-negative, got {lengths}")
+    if sum(lengths) != n:
+        raise ValueError(f"random_split: sum of input lengths {lengths} = {sum(lengths)} does not equal the length "
+                         f"of the input dataset ({n})")
+    perm = as_rng(generator, "random_split").permutation(n)
     out, start = [], 0
     for length in lengths:
         out.append(Subset(dataset, perm[start:start + length]))

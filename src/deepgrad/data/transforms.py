@@ -21,7 +21,7 @@ from deepgrad.data._rng import current_rng
 from deepgrad.tensor import Tensor
 
 __all__ = ["Compose", "Lambda", "ToFloat", "Normalize", "RandomShift", "RandomRotation", "RandomCrop",
-           "RandomHorizontalFlip", "shift", "rotate", "crop"]
+           "RandomHorizontalFlip", "RandomVerticalFlip", "shift", "rotate", "crop"]
 
 
 # -- plumbing ------------------------------------------------------------------------------
@@ -212,6 +212,10 @@ class Normalize:
         self.std = np.asarray(std, dtype=np.float64)
         if np.any(self.std == 0):
             raise ValueError(f"Normalize: std must be non-zero, got {std}")
+        if self.mean.ndim > 1 or self.std.ndim > 1 or (self.mean.size != self.std.size and self.mean.size > 1
+                                                       and self.std.size > 1):
+            raise ValueError(f"Normalize: mean and std must be scalars or one value per channel, got "
+                             f"{self.mean.size} and {self.std.size} values")
         self.channels_last = channels_last
 
     def __call__(self, x):
@@ -219,6 +223,8 @@ class Normalize:
         xp = get_array_module(arr)
         dt = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
         mean, std = self.mean.astype(dt), self.std.astype(dt)
+        if mean.size == 1 and std.size == 1:  # Normalize((0.1307,), (0.3081,)) works on (N, H, W) too
+            mean, std = mean.reshape(()), std.reshape(())
         if mean.ndim == 1 or std.ndim == 1:
             c = max(mean.size, std.size)
             axis = arr.ndim - 1 if self.channels_last else 1
@@ -303,15 +309,25 @@ class RandomCrop:
 class RandomHorizontalFlip:
     """Mirror each image left-right with probability ``p``."""
 
+    axis = -1  # the width axis of (N, C, H, W)
+
     def __init__(self, p=0.5, channels_last=False):
+        if not 0 <= p <= 1:
+            raise ValueError(f"{type(self).__name__}: p must be a probability in [0, 1], got {p}")
         self.p, self.channels_last = float(p), channels_last
 
     def __call__(self, x):
         arr, was_tensor = _unwrap(x)
-        x4, back = _to_nchw(arr, "RandomHorizontalFlip", self.channels_last)
+        x4, back = _to_nchw(arr, type(self).__name__, self.channels_last)
         xp = get_array_module(arr)
         flip = xp.asarray(current_rng().random(x4.shape[0]) < self.p)[:, None, None, None]
-        return _wrap(back(xp.where(flip, x4[..., ::-1], x4)), was_tensor)
+        return _wrap(back(xp.where(flip, xp.flip(x4, axis=self.axis), x4)), was_tensor)
 
     def __repr__(self):
-        return f"RandomHorizontalFlip(p={self.p})"
+        return f"{type(self).__name__}(p={self.p})"
+
+
+class RandomVerticalFlip(RandomHorizontalFlip):
+    """Mirror each image top-bottom with probability ``p``."""
+
+    axis = -2  # the height axis of (N, C, H, W)

@@ -119,7 +119,7 @@ class Checkpointer:
     # -- restore -------------------------------------------------------------------------
     def read(self, path) -> dict:
         """The checkpoint record stored in ``path`` (validated); raises FormatError if damaged."""
-        record = dgio.load(path, as_tensors=True)
+        record = dgio.load(path, as_tensors=True, map_location="cpu")  # load_state_dict places them
         _check_record(record, path)
         return record
 

@@ -39,7 +39,7 @@ _NETWORK_WORDS = ("ENOTFOUND", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EAI_A
 
 class DownloadError(RuntimeError):
     """A data set could not be fetched.  ``kind`` says why: 'missing-tool', 'network',
-    'unknown-package', 'checksum' or 'failed'; the message says how to fix it."""
+    'unknown-package', 'checksum', 'not-found' (download=False) or 'failed'; the message says how to fix it."""
 
     def __init__(self, message, kind="failed"):
         super().__init__(message)

