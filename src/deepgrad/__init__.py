@@ -11,7 +11,9 @@ from deepgrad.autograd import (
     detect_anomaly,
     enable_grad,
     grad,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
 )
@@ -42,6 +44,7 @@ from deepgrad.tensor import Tensor
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "Function", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "inference_mode", "is_inference_mode_enabled",
            "detect_anomaly", "manual_seed", "seed_everything", "get_rng_state", "set_rng_state", "device",
            "dtypes", "float16", "float32", "float64", "half", "double", "int8", "int16", "int32", "int64",
            "long", "uint8", "bool_", "get_default_dtype", "set_default_dtype", *_factories, *_ops]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import heapq
+import itertools
 import threading
 import weakref
 
@@ -114,8 +115,36 @@ class set_grad_enabled(_GradMode):
         return wrapper
 
 
+class inference_mode(_GradMode):
+    """torch.inference_mode: here the same as ``no_grad`` (``inference_mode(False)`` records again);
+    a context manager and a decorator."""
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):  # bare decorator: @inference_mode
+            return cls()(mode)
+        return object.__new__(cls)
+
+    def __init__(self, mode=True):
+        if isinstance(mode, bool):
+            self.mode = not mode
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with inference_mode(not mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
 def is_grad_enabled() -> bool:
     return config.grad_enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return not config.grad_enabled
 
 
 _RELEASED = (
@@ -138,6 +167,7 @@ class Function:
     generation = 0
     inputs = None
     outputs = None
+    seq = 0  # when it was recorded: tells which version of an input assigned in place later it saw
 
     def __call__(self, *inputs):
         # The hot path of every op: kept flat (no generator expressions, no imports) because
@@ -193,6 +223,8 @@ class Function:
                 self.generation = gen
                 self.inputs = tensors
                 self.outputs = (_ref(out),)
+                if _rebased:
+                    self.seq = _next_seq()
                 if ys.dtype.kind in "fc":
                     out.creator = self
                     out.requires_grad = True
@@ -207,6 +239,8 @@ class Function:
             self.generation = gen
             self.inputs = tensors
             self.outputs = tuple([_ref(o) for o in outputs])
+            if _rebased:
+                self.seq = _next_seq()
             for o in outputs:
                 if o.data.dtype.kind in "fc":
                     o.creator = self
@@ -305,9 +339,13 @@ def _owned(array):
 def _deliver(t, g, create_graph, taken):
     """Accumulate ``g`` into ``t.grad`` (a leaf, or a tensor that called ``retain_grad()``)."""
     if create_graph:  # keep the graph of the gradient itself
+        if g.dtype != t.dtype and t.dtype.kind in "fc":
+            g = g.type(t.dtype)
         t.grad = g if t.grad is None else t.grad + g
         return
     arr = g.data
+    if arr.dtype != t.data.dtype and t.data.dtype.kind in "fc":  # a float64 0-d leaf in float32 math
+        arr = arr.astype(t.data.dtype)
     old = t.grad
     if old is None:
         if id(arr) in taken or not _owned(arr):
@@ -320,6 +358,98 @@ def _deliver(t, g, create_graph, taken):
         prev += arr  # in place, as PyTorch accumulates
     else:
         old.data = prev + arr
+
+
+# -- in-place assignment while recording (``y[i] = v``) ---------------------------------------------
+# The graph links tensors, so an op recorded before ``y[i] = v`` must still reach the value y had then.
+# ``rebase`` moves y's old value and creator to a new tensor (kept in ``y._versions`` with the time of
+# the assignment) and makes y the output of the assignment op; backward hands each function the
+# versions of its inputs that it saw when it was recorded (``_see_versions``).
+_rebased = False  # set by the first rebase: until then no op pays for any of this
+_next_seq = itertools.count(1).__next__
+
+
+def rebase(t, old_value, op, *others):
+    """Record ``op(old, *others)`` as the new value of ``t`` in place: ``t``'s current value becomes
+    the tensor ``old`` (a snapshot of ``old_value``) with ``t``'s creator; ``t`` takes the result."""
+    global _rebased
+    _rebased = True
+    old = _make(old_value)
+    prev = t.creator
+    if prev is not None:
+        old.creator, old.requires_grad, old._generation = prev, True, t._generation
+        if prev.outputs is not None:
+            prev.outputs = tuple([_ref(old) if r() is t else r for r in prev.outputs])
+    elif t.requires_grad:
+        raise RuntimeError("a leaf tensor that requires grad is used in an in-place operation; use no_grad()")
+    out = op(old, *others)
+    t.data = out.data  # a new array: views taken of the old one (by earlier ops) keep the values they saw
+    if out.creator is not None:
+        f = out.creator
+        f.outputs = (_ref(t),)
+        t.creator, t.requires_grad, t._generation = f, True, out._generation
+        versions = t._versions if t._versions is not None else []
+        versions.append((f.seq, old))
+        t._versions = versions
+    return t
+
+
+def _see_versions(f):
+    """Give ``f`` the versions of its inputs current when it was recorded."""
+    inputs = f.inputs
+    if not any(getattr(x, "_versions", None) for x in inputs):
+        return
+    seen = []
+    for x in inputs:
+        for seq, old in getattr(x, "_versions", None) or ():
+            if f.seq < seq:
+                x = old
+                break
+        seen.append(x)
+    f.inputs = tuple(seen)
+
+
+# -- gradient hooks (Tensor.register_hook) ------------------------------------------------------------
+_hooks = {}  # id(tensor) -> list of hooks; an entry goes when its tensor does
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    def __init__(self, key, hook):
+        self._key, self._hook = key, hook
+
+    def remove(self):
+        hooks = _hooks.get(self._key)
+        if hooks is not None and self._hook in hooks:
+            hooks.remove(self._hook)
+            if not hooks:
+                del _hooks[self._key]
+
+
+def register_hook(t, hook):
+    """Call ``hook(grad)`` whenever the gradient of ``t`` is computed; a returned tensor replaces it."""
+    if not t.requires_grad:
+        raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+    key = id(t)
+    if key not in _hooks:
+        _hooks[key] = []
+        weakref.finalize(t, _hooks.pop, key, None)
+    _hooks[key].append(hook)
+    return RemovableHandle(key, hook)
+
+
+def _run_hooks(t, g):
+    for hook in list(_hooks.get(id(t), ())):
+        out = hook(g)
+        if out is not None:
+            if not isinstance(out, _Tensor):
+                raise TypeError(f"register_hook: a hook must return None or a Tensor, got {type(out).__name__}")
+            if tuple(out.shape) != tuple(g.shape):
+                raise ValueError(f"register_hook: the hook returned a gradient of shape {tuple(out.shape)} for a "
+                                 f"tensor of shape {tuple(t.shape)}")
+            g = out
+    return g
 
 
 def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inputs=None):
@@ -364,6 +494,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 if entry is None:
                     gys = (None,)
                 else:
+                    if _hooks and id(o) in _hooks:
+                        entry[1] = _run_hooks(o, entry[1])
                     gys = (entry[1],)
                     if o._retains_grad or (capture is not None and id(o) in capture):
                         if capture is not None:
@@ -379,6 +511,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                     if entry is None:
                         gys.append(None)
                         continue
+                    if _hooks and id(o) in _hooks:
+                        entry[1] = _run_hooks(o, entry[1])
                     gys.append(entry[1])
                     if capture is not None:
                         if id(o) in capture:
@@ -389,6 +523,8 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
                 if not retain_graph:
                     f.release()
                 continue
+            if _rebased:
+                _see_versions(f)
             try:
                 gxs = f.backward(*gys)
             except FloatingPointError as e:  # raised by an op inside backward under detect_anomaly
@@ -417,6 +553,15 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
     finally:
         config.grad_enabled = prev
 
+    if _hooks:
+        prev = config.grad_enabled
+        config.grad_enabled = create_graph
+        try:
+            for entry in grads.values():
+                if entry[0].creator is None and id(entry[0]) in _hooks:
+                    entry[1] = _run_hooks(entry[0], entry[1])
+        finally:
+            config.grad_enabled = prev
     if capture is not None:
         for t, g in grads.values():  # what is left are leaves
             if t.creator is None and id(t) in capture:
@@ -426,6 +571,32 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, inpu
         if t.creator is None:
             _deliver(t, g, create_graph, taken)
     return None
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of several outputs at once (torch.autograd.backward)."""
+    from deepgrad.tensor import Tensor, _seed_grad
+
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    if len(grad_tensors) != len(tensors):
+        raise ValueError(f"backward: got {len(grad_tensors)} gradients for {len(tensors)} tensors")
+    for t in tensors:
+        if not t.requires_grad:
+            raise RuntimeError("backward: one of the tensors does not require grad and has no creator")
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    seeds = [_seed_grad(t, g, "backward") for t, g in zip(tensors, grad_tensors)]
+    retain = create_graph if retain_graph is None else (retain_graph or create_graph)
+    grads = run_backward(tensors, seeds, retain_graph=retain, create_graph=create_graph, inputs=inputs)
+    if inputs is not None:
+        taken = {id(s.data) for s in seeds}
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                _deliver(t, g, create_graph, taken)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):

@@ -120,7 +120,10 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if ints else get_default_dtype()
-    return _finish(_xp(device).arange(start, end, step, dtype=to_dtype(dtype)), requires_grad)
+    dtype = to_dtype(dtype)
+    if dtype.kind == "f":  # computed in float64, as torch's accumulate type: arange(0, 1, 0.3)[3] is 0.9
+        return _finish(_xp(device).arange(start, end, step, dtype=np.float64).astype(dtype), requires_grad)
+    return _finish(_xp(device).arange(start, end, step, dtype=dtype), requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
@@ -186,6 +189,71 @@ def randperm(n, dtype=None, device=None):
     return Tensor(generator(xp).permutation(n).astype(to_dtype(dtype) if dtype is not None else np.int64))
 
 
+def empty_like(x, dtype=None, device=None, requires_grad=False):
+    dtype, device = _like(x, dtype, device)
+    return empty(x.shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randint_like(x, low, high=None, dtype=None, device=None):
+    """Integers in [low, high) (``randint_like(x, high)``: [0, high)) shaped like x, with x's dtype."""
+    dtype, device = _like(x, dtype, device)
+    return randint(low, high, x.shape, dtype=dtype, device=device)
+
+
+def _data(v):
+    return v.data if isinstance(v, Tensor) else v
+
+
+def normal(mean=0.0, std=1.0, size=None, dtype=None, device=None, requires_grad=False):
+    """Normal draws: ``normal(mean, std, size)`` with numbers, or elementwise for tensor mean/std."""
+    ref = mean if isinstance(mean, Tensor) else std if isinstance(std, Tensor) else None
+    if ref is None:
+        if size is None:
+            raise TypeError("normal: with number mean and std, pass size (a shape)")
+        z = randn(size, dtype=dtype, device=device).data
+        return _finish((z * std + mean).astype(z.dtype, copy=False), requires_grad)
+    shape = np.broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))
+    z = randn(shape, dtype=dtype or ref.dtype, device=ref.device).data
+    return _finish((z * _data(std) + _data(mean)).astype(z.dtype, copy=False), requires_grad)
+
+
+def bernoulli(input, p=None):  # noqa: A002 - torch's names
+    """0/1 draws (input's dtype) that are 1 with probability ``input`` (or ``p``), elementwise."""
+    prob = input.data if p is None else p
+    g = generator(input.xp)
+    return Tensor((g.random(input.shape) < prob).astype(input.dtype))
+
+
+def multinomial(input, num_samples, replacement=False):  # noqa: A002
+    """``num_samples`` category indices per row of the (unnormalised) probabilities ``input`` (1-D or
+    2-D), int64; without replacement each row gives distinct categories (Gumbel top-k)."""
+    probs = input.data
+    xp = input.xp
+    if probs.ndim not in (1, 2):
+        raise ValueError(f"multinomial: expected a 1-D or 2-D tensor of probabilities, got shape {input.shape}")
+    rows = probs.reshape(1, -1) if probs.ndim == 1 else probs
+    if bool((rows < 0).any()) or not bool(xp.isfinite(rows).all()) or bool((rows.sum(axis=1) <= 0).any()):
+        raise ValueError("multinomial: probabilities must be finite, non-negative and not all zero in a row")
+    n = rows.shape[1]
+    if not replacement and num_samples > int((rows > 0).sum(axis=1).min()):
+        raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from rows with "
+                         f"fewer nonzero categories (of {n})")
+    g = generator(xp)
+    if replacement:
+        cdf = xp.cumsum(rows.astype(np.float64), axis=1)
+        u = g.random((rows.shape[0], num_samples), dtype=np.float64) * cdf[:, -1:]
+        idx = (cdf[:, None, :] <= u[:, :, None]).sum(axis=2)
+        idx = xp.minimum(idx, n - 1)
+    else:
+        u = g.random(rows.shape, dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            keys = xp.log(rows.astype(np.float64)) - xp.log(-xp.log(xp.maximum(u, 1e-300)))
+        idx = xp.argsort(-keys, axis=1)[:, :num_samples]
+    idx = idx.astype(np.int64)
+    return Tensor(idx.reshape(-1) if probs.ndim == 1 else idx)
+
+
 __all__ = ["tensor", "from_numpy", "as_tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
            "full_like", "arange", "linspace", "eye", "rand", "randn", "rand_like", "randn_like", "randint", "randperm",
-           "set_default_device", "get_default_device"]
+           "set_default_device", "get_default_device", "empty_like", "randint_like", "normal", "bernoulli",
+           "multinomial"]

@@ -23,7 +23,8 @@ from deepgrad.dtypes import get_default_dtype, to_dtype
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "creator", "_generation", "_retains_grad", "name", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "creator", "_generation", "_retains_grad", "name", "_versions",
+                 "__weakref__")
 
     __array_priority__ = 1000  # numpy defers to our operators: ndarray + Tensor -> Tensor
 
@@ -46,6 +47,7 @@ class Tensor:
         self.creator = None
         self._generation = 0
         self._retains_grad = False
+        self._versions = None  # earlier values kept by recorded in-place assignments (autograd.rebase)
         self.name = name
         self.requires_grad = False
         if requires_grad:
@@ -137,7 +139,10 @@ class Tensor:
         return self.data.__dlpack_device__()
 
     def to(self, device=None, dtype=None):
-        """Move to ``device`` and/or cast to ``dtype`` (differentiable)."""
+        """Move to ``device`` and/or cast to ``dtype`` (differentiable); ``x.to(other)`` takes
+        ``other``'s dtype and device."""
+        if isinstance(device, Tensor):
+            device, dtype = device.device, device.dtype
         is_device_name = isinstance(device, str) and (device == "cpu" or device.startswith("cuda"))
         if isinstance(device, (np.dtype, type)) or (isinstance(device, str) and not is_device_name):
             device, dtype = None, device  # x.to(float64), x.to("float32")
@@ -177,6 +182,57 @@ class Tensor:
     def bool(self):
         return self.type(np.bool_)
 
+    def half(self):
+        return self.type(np.float16)
+
+    def type_as(self, other):
+        return self.type(other.dtype)
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    def element_size(self):
+        return int(self.data.dtype.itemsize)
+
+    def nelement(self):
+        return int(self.data.size)
+
+    def ndimension(self):
+        return self.data.ndim
+
+    def is_contiguous(self):
+        return bool(self.data.flags.c_contiguous)
+
+    # -- new tensors like this one (dtype and device kept unless given) ------------------
+    def _new(self, fn, size, dtype, device, requires_grad, *args):
+        from deepgrad.ops._util import shape_arg
+
+        xp = self.xp if device is None else Device(device).xp
+        dtype = self.dtype if dtype is None else to_dtype(dtype)
+        out = Tensor._make(getattr(xp, fn)(shape_arg(size), *args, dtype=dtype))
+        return out.requires_grad_(True) if requires_grad else out
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new("zeros", size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new("ones", size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new("empty", size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return self._new("full", (size,), dtype, device, requires_grad, fill_value)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A copy of ``data`` with this tensor's dtype (unless given) and device."""
+        if isinstance(data, Tensor):
+            data = data.data
+        dtype = self.dtype if dtype is None else to_dtype(dtype)
+        xp = self.xp if device is None else Device(device).xp
+        out = Tensor._make(xp.array(as_numpy(data) if xp is np else data, dtype=dtype))
+        return out.requires_grad_(True) if requires_grad else out
+
     def detach(self):
         return Tensor._make(self.data)
 
@@ -194,6 +250,11 @@ class Tensor:
             raise RuntimeError("requires_grad_(False): can only be changed on leaf tensors; use .detach()")
         self.requires_grad = bool(requires_grad)
         return self
+
+    def register_hook(self, hook):
+        """``hook(grad)`` is called with this tensor's gradient during backward; returning a tensor
+        replaces the gradient (as torch).  ``.remove()`` on the returned handle undoes it."""
+        return autograd.register_hook(self, hook)
 
     def retain_grad(self):
         if not self.requires_grad:
@@ -232,7 +293,7 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(as_numpy(self.data), separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype != get_default_dtype() and self.data.dtype.kind != "i":
+        if self.data.dtype != get_default_dtype() and self.data.dtype not in (np.int64, np.bool_):
             extra += f", dtype={self.data.dtype}"
         if self.device.type != "cpu":
             extra += f", device='{self.device}'"
@@ -241,6 +302,12 @@ class Tensor:
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a one-element tensor's value (as torch); ``f"{t}"`` is repr."""
+        if spec and self.data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec) if spec else repr(self)
 
     def __bool__(self):
         if self.data.size != 1:
@@ -320,6 +387,7 @@ def _wrap(array):
     t.creator = None
     t._generation = 0
     t._retains_grad = False
+    t._versions = None
     t.name = None
     t.requires_grad = False
     return t

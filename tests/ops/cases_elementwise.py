@@ -8,6 +8,8 @@ import torch
 import deepgrad as dg
 from tests.ops.optable import OpCase
 
+_NONFINITE = [float("inf"), float("nan"), float("-inf"), 0.5]  # added to inputs: nan_to_num's gradient mask
+
 CASES = [
     # exponentials and logarithms
     OpCase("exp_0d", lambda a: dg.exp(a), lambda a: torch.exp(a), [()]),
@@ -72,4 +74,45 @@ CASES = [
     # special functions
     OpCase("erf", lambda a: dg.erf(a), lambda a: torch.erf(a), [(3, 4)]),
     OpCase("erf_wide", lambda a: dg.erf(a * 3.0), lambda a: torch.erf(a * 3.0), [(2, 5)]),
+    # inverse trigonometric and hyperbolic
+    OpCase("asin", lambda a: dg.asin(a * 0.9), lambda a: torch.asin(a * 0.9), [(3, 4)], ["unit"]),
+    OpCase("acos_method", lambda a: a.acos(), lambda a: a.acos(), [(2, 3)], ["unit"]),
+    OpCase("atan", lambda a: dg.atan(a), lambda a: torch.atan(a), [(3, 4)]),
+    OpCase("sinh_method", lambda a: a.sinh(), lambda a: a.sinh(), [(2, 3)]),
+    OpCase("cosh", lambda a: dg.cosh(a), lambda a: torch.cosh(a), [(2, 3)]),
+    OpCase("asinh_0d", lambda a: dg.asinh(a), lambda a: torch.asinh(a), [()]),
+    OpCase("acosh", lambda a: dg.acosh(a + 1.0), lambda a: torch.acosh(a + 1.0), [(2, 3)], ["positive"]),
+    OpCase("atanh", lambda a: dg.atanh(a), lambda a: torch.atanh(a), [(2, 3)], ["unit"]),
+    # binary: atan2, hypot, logaddexp (broadcast)
+    OpCase("atan2_broadcast", lambda a, b: dg.atan2(a, b), lambda a, b: torch.atan2(a, b), [(3, 1), (4,)]),
+    OpCase("atan2_method", lambda a, b: a.atan2(b), lambda a, b: a.atan2(b), [(2, 3), (2, 3)]),
+    OpCase("hypot", lambda a, b: dg.hypot(a, b), lambda a, b: torch.hypot(a, b), [(3, 1), (4,)],
+           ["nonzero", "nonzero"]),
+    OpCase("logaddexp", lambda a, b: dg.logaddexp(a, b), lambda a, b: torch.logaddexp(a, b), [(3, 1), (4,)]),
+    OpCase("logaddexp_large", lambda a, b: dg.logaddexp(a * 1e4, b * 1e4),
+           lambda a, b: torch.logaddexp(a * 1e4, b * 1e4), [(5,), (5,)], gradcheck=False),
+    # rounding: zero gradient ('nonzero' inputs stay away from the integers and halves)
+    OpCase("floor", lambda a: dg.floor(a * 2.0 + 0.25), lambda a: torch.floor(a * 2.0 + 0.25), [(3, 4)]),
+    OpCase("ceil_method", lambda a: a.ceil(), lambda a: a.ceil(), [(2, 3)], ["nonzero"]),
+    OpCase("round_method", lambda a: (a * 3.0).round(), lambda a: (a * 3.0).round(), [(3, 4)], ["nonzero"],
+           gradcheck=False),
+    OpCase("round_decimals", lambda a: dg.round(a, decimals=2), lambda a: torch.round(a, decimals=2), [(2, 3)],
+           gradcheck=False),
+    OpCase("trunc", lambda a: dg.trunc(a * 3.0), lambda a: torch.trunc(a * 3.0), [(3, 4)], ["nonzero"],
+           gradcheck=False),
+    OpCase("frac", lambda a: dg.frac(a * 3.0), lambda a: torch.frac(a * 3.0), [(3, 4)], ["nonzero"],
+           gradcheck=False),
+    # repairs
+    OpCase("nan_to_num", lambda a: dg.nan_to_num(a + dg.tensor(_NONFINITE, device=a.device)) * 1e-30,
+           lambda a: torch.nan_to_num(a + torch.tensor(_NONFINITE, device=a.device)) * 1e-30, [(3, 4)],
+           gradcheck=False),  # the dtype's extremes, scaled so that the harness's weighted sum stays finite
+    OpCase("nan_to_num_values",
+           lambda a: (a + dg.tensor(_NONFINITE, device=a.device)).nan_to_num(nan=1.0, posinf=2.0, neginf=-3.0),
+           lambda a: (a + torch.tensor(_NONFINITE, device=a.device)).nan_to_num(nan=1.0, posinf=2.0, neginf=-3.0),
+           [(3, 4)], gradcheck=False),
+    OpCase("clamp_min", lambda a: dg.clamp_min(a, 0.1), lambda a: torch.clamp_min(a, 0.1), [(3, 4)], ["nonzero"]),
+    OpCase("clamp_max_method", lambda a: a.clamp_max(-0.1), lambda a: a.clamp_max(-0.1), [(3, 4)], ["nonzero"]),
+    OpCase("logit", lambda a: dg.logit(a), lambda a: torch.logit(a), [(3, 4)], ["unit"]),
+    OpCase("logit_eps_method", lambda a: (a * 1.2 - 0.1).logit(eps=0.05), lambda a: (a * 1.2 - 0.1).logit(eps=0.05),
+           [(3, 4)], ["unit"], gradcheck=False),
 ]

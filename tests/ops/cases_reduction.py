@@ -10,6 +10,7 @@ import deepgrad as dg
 from tests.ops.optable import OpCase
 
 INF = float("inf")
+_NAN_AT_0 = [float("nan"), 0.0, 0.0, 0.0]  # added to inputs: one NaN per row for nansum / nanmean
 
 
 def _with_zeros(mask):
@@ -130,4 +131,40 @@ CASES = [
     OpCase("cumsum_flat", lambda a: dg.cumsum(a), lambda a: torch.cumsum(a.flatten(), 0), [(2, 3)]),
     OpCase("cumsum_axis_size1", lambda a: dg.cumsum(a, axis=1), lambda a: torch.cumsum(a, dim=1), [(2, 1, 3)]),
     OpCase("cumsum_0d", lambda a: dg.cumsum(a, 0), lambda a: torch.cumsum(a, 0), [()]),
+    # cumprod (exact with zeros), std's zero-deviation gradient, var_mean / std_mean
+    OpCase("cumprod", lambda a: dg.cumprod(a, 1), lambda a: torch.cumprod(a, 1), [(3, 4)]),
+    OpCase("cumprod_method_neg", lambda a: a.cumprod(dim=-2), lambda a: a.cumprod(dim=-2), [(3, 2, 4)]),
+    OpCase("cumprod_zeros",
+           lambda a: dg.cumprod(a * dg.Tensor(np.array([1.0, 0.0, 1.0, 0.0], a.dtype), device=a.device), -1),
+           lambda a: torch.cumprod(a * torch.tensor([1.0, 0.0, 1.0, 0.0], device=a.device), -1), [(3, 4)]),
+    OpCase("cumprod_0d", lambda a: dg.cumprod(a, 0), lambda a: torch.cumprod(a, 0), [()]),
+    OpCase("std_constant_rows", lambda a: (a * 0.0 + 1.0).std(dim=1) + a.std(dim=1),
+           lambda a: (a * 0.0 + 1.0).std(dim=1) + a.std(dim=1), [(3, 4)], gradcheck=False),
+    OpCase("var_mean", lambda a: dg.var_mean(a, 1), lambda a: torch.var_mean(a, 1), [(3, 4)]),
+    OpCase("std_mean_keepdim", lambda a: dg.std_mean(a, dim=0, keepdim=True, correction=0),
+           lambda a: torch.std_mean(a, dim=0, keepdim=True, correction=0), [(3, 4)]),
+    # sorting: values carry the gradient back to their positions
+    OpCase("sort_values", lambda a: dg.sort(a).values, lambda a: torch.sort(a).values, [(3, 4)], ["distinct"]),
+    OpCase("sort_desc_dim0", lambda a: a.sort(dim=0, descending=True), lambda a: a.sort(dim=0, descending=True),
+           [(3, 4)], ["distinct"], gradcheck=False),
+    OpCase("argsort", lambda a: dg.argsort(a, dim=0, descending=True), lambda a: torch.argsort(a, 0, True),
+           [(3, 4)], ["distinct"], grad=False),
+    OpCase("topk_values", lambda a: dg.topk(a, 2).values, lambda a: torch.topk(a, 2).values, [(3, 4)], ["distinct"]),
+    OpCase("topk_smallest_dim0", lambda a: a.topk(2, dim=0, largest=False),
+           lambda a: a.topk(2, dim=0, largest=False), [(3, 4)], ["distinct"], gradcheck=False),
+    OpCase("median_all", lambda a: dg.median(a), lambda a: torch.median(a), [(3, 4)], ["distinct"]),
+    OpCase("median_dim", lambda a: a.median(dim=1).values, lambda a: a.median(dim=1).values, [(3, 4)], ["distinct"]),
+    OpCase("median_dim_keepdim", lambda a: dg.median(a, 0, keepdim=True), lambda a: torch.median(a, 0, keepdim=True),
+           [(3, 4)], ["distinct"], gradcheck=False),
+    OpCase("kthvalue", lambda a: dg.kthvalue(a, 2, 1).values, lambda a: torch.kthvalue(a, 2, 1).values, [(3, 4)],
+           ["distinct"]),
+    # compositions (deepgrad.ops.composite)
+    OpCase("nansum", lambda a: dg.nansum(a + dg.tensor(_NAN_AT_0, device=a.device), dim=1),
+           lambda a: torch.nansum(a + torch.tensor(_NAN_AT_0, device=a.device), dim=1), [(3, 4)], gradcheck=False),
+    OpCase("nanmean", lambda a: dg.nanmean(a + dg.tensor(_NAN_AT_0, device=a.device)),
+           lambda a: torch.nanmean(a + torch.tensor(_NAN_AT_0, device=a.device)), [(3, 4)], gradcheck=False),
+    OpCase("nansum_no_nan", lambda a: a.nansum(), lambda a: a.nansum(), [(3, 4)]),
+    OpCase("aminmax", lambda a: dg.aminmax(a, dim=0), lambda a: torch.aminmax(a, dim=0), [(3, 4)], ["distinct"]),
+    OpCase("cummax", lambda a: dg.cummax(a, 1), lambda a: torch.cummax(a, 1), [(3, 5)], ["distinct"]),
+    OpCase("cummin_method_dim0", lambda a: a.cummin(0), lambda a: a.cummin(0), [(4, 3)], ["distinct"]),
 ]

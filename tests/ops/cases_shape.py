@@ -5,6 +5,8 @@ import torch.nn.functional as F
 import deepgrad as dg
 from tests.ops.optable import OpCase
 
+_PERM = [[3, 0, 2], [1, 2, 0]]  # distinct scatter positions per row
+
 CASES = [
     # squeeze / unsqueeze / flatten / movedim
     OpCase("squeeze_all", lambda a: dg.squeeze(a), lambda a: torch.squeeze(a), [(1, 3, 1, 2)]),
@@ -80,4 +82,48 @@ CASES = [
            [(3, 4), (3, 4)], ["real", "bool"]),
     OpCase("masked_fill_broadcast", lambda a, m: dg.masked_fill(a, m, 0.0), lambda a, m: a.masked_fill(m, 0.0),
            [(2, 3, 4), (3, 1)], ["real", "bool"]),
+    # roll, repeat_interleave, unflatten, *_as
+    OpCase("roll_flat", lambda a: dg.roll(a, 2), lambda a: torch.roll(a, 2), [(2, 3)]),
+    OpCase("roll_dims", lambda a: a.roll((1, -1), (0, 1)), lambda a: a.roll((1, -1), (0, 1)), [(2, 3)]),
+    OpCase("repeat_interleave_flat", lambda a: dg.repeat_interleave(a, 2), lambda a: torch.repeat_interleave(a, 2),
+           [(2, 3)]),
+    OpCase("repeat_interleave_dim", lambda a: a.repeat_interleave(3, dim=1), lambda a: a.repeat_interleave(3, dim=1),
+           [(2, 3)]),
+    OpCase("repeat_interleave_counts", lambda a, k: dg.repeat_interleave(a, k, dim=0),
+           lambda a, k: torch.repeat_interleave(a, k, dim=0), [(4, 2), (4,)], ["real", "int:3"]),
+    OpCase("unflatten", lambda a: a.unflatten(1, (2, -1)), lambda a: a.unflatten(1, (2, -1)), [(3, 6)]),
+    OpCase("expand_as_view_as", lambda a, b: a.expand_as(b).reshape_as(b) * b,
+           lambda a, b: a.expand_as(b).reshape_as(b) * b, [(3, 1), (3, 4)]),
+    # scatter (distinct positions: torch leaves the winner of a repeat unspecified) and scatter_add (repeats add)
+    OpCase("scatter_src", lambda a, s: a.scatter(1, dg.tensor(_PERM, device=a.device), s),
+           lambda a, s: a.scatter(1, torch.tensor(_PERM, device=a.device), s), [(2, 4), (2, 3)]),
+    OpCase("scatter_value_dim0", lambda a: dg.scatter(a, 0, dg.tensor([[1, 0, 1, 0]], device=a.device), value=2.5),
+           lambda a: torch.scatter(a, 0, torch.tensor([[1, 0, 1, 0]], device=a.device), value=2.5), [(2, 4)]),
+    OpCase("scatter_add_repeats", lambda a, i, s: dg.scatter_add(a, 1, i, s),
+           lambda a, i, s: torch.scatter_add(a, 1, i, s), [(2, 4), (2, 5), (2, 5)], ["real", "int:4", "real"]),
+    # compositions (deepgrad.ops.composite)
+    OpCase("swapaxes_ravel", lambda a: dg.swapaxes(a, 0, -1).ravel(), lambda a: torch.swapaxes(a, 0, -1).ravel(),
+           [(2, 3, 4)]),
+    OpCase("select_negative", lambda a: a.select(1, -1), lambda a: a.select(1, -1), [(2, 3, 4)]),
+    OpCase("masked_select_broadcast", lambda a, m: dg.masked_select(a, m), lambda a, m: torch.masked_select(a, m),
+           [(3, 4), (4,)], ["real", "bool"]),
+    OpCase("index_add_repeats", lambda a, s: a.index_add(1, dg.tensor([0, 2, 0], device=a.device), s, alpha=2.0),
+           lambda a, s: a.index_add(1, torch.tensor([0, 2, 0], device=a.device), s, alpha=2.0), [(2, 4), (2, 3)]),
+    OpCase("index_fill", lambda a: dg.index_fill(a, 0, dg.tensor([1], device=a.device), -1.0),
+           lambda a: torch.index_fill(a, 0, torch.tensor([1], device=a.device), -1.0), [(3, 2)]),
+    OpCase("take_along_dim_broadcast", lambda a, i: dg.take_along_dim(a, i, 1),
+           lambda a, i: torch.take_along_dim(a, i, 1), [(3, 4), (1, 2)], ["real", "int:4"]),
+    OpCase("take_along_dim_flat", lambda a, i: dg.take_along_dim(a, i), lambda a, i: torch.take_along_dim(a, i),
+           [(3, 4), (5,)], ["real", "int:12"]),
+    OpCase("tensor_split_sections", lambda a: dg.tensor_split(a, 3, dim=1), lambda a: torch.tensor_split(a, 3, dim=1),
+           [(2, 7)]),
+    OpCase("tensor_split_indices", lambda a: a.tensor_split([1, 4]), lambda a: a.tensor_split([1, 4]), [(5, 2)]),
+    OpCase("broadcast_tensors", lambda a, b: dg.broadcast_tensors(a, b), lambda a, b: torch.broadcast_tensors(a, b),
+           [(3, 1), (4,)]),
+    OpCase("meshgrid_ij", lambda a, b: dg.meshgrid(a, b, indexing="ij"),
+           lambda a, b: torch.meshgrid(a, b, indexing="ij"), [(3,), (4,)]),
+    OpCase("meshgrid_xy", lambda a, b, c: dg.meshgrid([a, b, c], indexing="xy"),
+           lambda a, b, c: torch.meshgrid([a, b, c], indexing="xy"), [(3,), (4,), (2,)]),
+    OpCase("hstack_vstack", lambda a, b: dg.vstack([dg.hstack([a, b]), dg.hstack([b, a])]),
+           lambda a, b: torch.vstack([torch.hstack([a, b]), torch.hstack([b, a])]), [(3,), (2,)]),
 ]

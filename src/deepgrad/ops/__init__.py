@@ -1,8 +1,9 @@
 """Every differentiable op, one family per module; this file also gives Tensor its methods.
 
 Find an op by its family: arith (add, matmul), elementwise (exp, clamp), activation (relu,
-gelu), reduction (sum, logsumexp), shape (reshape, gather), softmax, loss, dropout, conv,
-pool, normalization.  Each module lists its public names in ``__all__``.
+gelu), reduction (sum, logsumexp), shape (reshape, gather), sorting (sort, topk, median),
+matrix (einsum, diagonal, trace), softmax, loss, dropout, conv, pool, normalization.  Each module
+lists its public names in ``__all__``.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import importlib
 from deepgrad.tensor import Tensor, as_tensor
 
 _FAMILIES = ["arith", "elementwise", "activation", "reduction", "shape", "softmax", "loss",
-             "dropout", "compare", "device", "linear", "conv", "pool", "normalization", "embedding"]
+             "dropout", "compare", "device", "linear", "conv", "pool", "normalization", "embedding", "upsample",
+             "sorting", "matrix", "composite"]
 
 __all__ = []
 for _fam in _FAMILIES:
@@ -35,6 +37,18 @@ _METHODS = [
     "reshape", "view", "permute", "squeeze", "unsqueeze", "flatten", "broadcast_to", "expand",
     "split", "chunk", "repeat", "tile", "flip", "gather", "take", "index_select", "masked_fill",
     "softmax", "log_softmax", "matmul", "pow", "sum_to", "remainder", "floor_divide",
+    # PyTorch's other method spellings of the ops above and of the newer ops
+    "add", "sub", "mul", "div", "true_divide", "multiply", "subtract", "divide", "negative", "mm", "dot", "bmm",
+    "outer", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isfinite", "isinf", "isclose", "allclose",
+    "equal", "nonzero", "unbind", "narrow", "movedim", "moveaxis", "tril", "triu", "roll", "repeat_interleave",
+    "cumprod", "sort", "argsort", "topk", "kthvalue", "median", "diag", "diagonal", "trace", "asin", "acos",
+    "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "atan2", "arctan2", "hypot",
+    "logaddexp", "floor", "ceil", "round", "trunc", "fix", "frac", "nan_to_num", "clamp_min", "clamp_max",
+    "fmod", "bitwise_not", "scatter", "scatter_add", "unique", "logit", "swapaxes", "swapdims", "ravel", "select",
+    "masked_select", "index_add", "index_fill", "take_along_dim", "tensor_split", "lerp", "exp2", "sgn", "addcmul",
+    "addcdiv", "addmm", "mv", "inner", "nansum", "nanmean", "aminmax", "count_nonzero", "argwhere", "cummax",
+    "cummin", "bincount",
 ]
 
 
@@ -96,9 +110,10 @@ Tensor.__rpow__ = _rpow
 Tensor.__matmul__ = lambda a, b: matmul(a, b)  # noqa: F821
 Tensor.__rmatmul__ = _rmatmul
 Tensor.__abs__ = lambda a: globals()["abs"](a)
+Tensor.__round__ = lambda a, ndigits=None: globals()["round"](a, decimals=ndigits or 0)
 Tensor.__getitem__ = lambda a, idx: getitem(a, idx)  # noqa: F821
-Tensor.__eq__ = lambda a, b: eq(a, b)  # noqa: F821
-Tensor.__ne__ = lambda a, b: ne(a, b)  # noqa: F821
+Tensor.__eq__ = lambda a, b: False if b is None else eq(a, b)  # noqa: F821 - t == None is False, as torch
+Tensor.__ne__ = lambda a, b: True if b is None else ne(a, b)  # noqa: F821
 Tensor.__lt__ = lambda a, b: lt(a, b)  # noqa: F821
 Tensor.__le__ = lambda a, b: le(a, b)  # noqa: F821
 Tensor.__gt__ = lambda a, b: gt(a, b)  # noqa: F821
@@ -106,16 +121,15 @@ Tensor.__ge__ = lambda a, b: ge(a, b)  # noqa: F821
 Tensor.__and__ = lambda a, b: logical_and(a, b)  # noqa: F821
 Tensor.__or__ = lambda a, b: logical_or(a, b)  # noqa: F821
 Tensor.__xor__ = lambda a, b: logical_xor(a, b)  # noqa: F821
-Tensor.__invert__ = lambda a: logical_not(a)  # noqa: F821
+Tensor.__invert__ = lambda a: logical_not(a) if a.dtype.kind == "b" else bitwise_not(a)  # noqa: F821
 
 
 def _setitem(self, index, value):
-    """In-place assignment into the data (not recorded, as for parameters under no_grad)."""
-    from deepgrad.ops.shape import _unwrap_index
+    """``x[index] = value`` in place: recorded while gradients are (``shape.setitem``), a plain
+    write into the data otherwise (parameters under no_grad)."""
+    from deepgrad.ops.shape import setitem
 
-    if self.requires_grad and self.creator is None and _grad_enabled():
-        raise RuntimeError("a leaf tensor that requires grad is used in an in-place operation; use no_grad()")
-    self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+    setitem(self, index, value)
 
 
 def _grad_enabled():
@@ -221,3 +235,120 @@ def _t(self):
 
 Tensor.t = _t
 Tensor.contiguous = lambda self: self  # arrays are laid out by numpy; every op accepts any strides
+
+
+# -- more PyTorch method spellings ----------------------------------------------------------------
+Tensor.unflatten = lambda self, dim, sizes: unflatten(self, dim, sizes)  # noqa: F821
+Tensor.expand_as = lambda self, other: expand(self, other.shape)  # noqa: F821
+Tensor.view_as = lambda self, other: reshape(self, other.shape)  # noqa: F821
+Tensor.reshape_as = lambda self, other: reshape(self, other.shape)  # noqa: F821
+Tensor.where = lambda self, condition, other: where(condition, self, other)  # noqa: F821
+
+
+def _inplace_op(name, fn):
+    """``x.exp_()``: the op's result written into ``x`` (not recorded, as the other in-place updates)."""
+
+    def method(self, *args, **kwargs):
+        _check_inplace(self, name)
+        from deepgrad.autograd import no_grad
+
+        with no_grad():
+            out = fn(self, *args, **kwargs)
+        if out.dtype.kind in "fc" and self.dtype.kind not in "fc":
+            raise TypeError(f"{name}: result type {out.dtype} can't be cast to the desired output type {self.dtype}")
+        self.data[...] = out.data
+        return self
+
+    method.__name__ = name
+    method.__doc__ = f"In place: ``{name[:-1]}`` written into this tensor (not recorded by autograd)."
+    return method
+
+
+for _name in ["exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "relu", "pow", "masked_fill", "sin", "cos",
+              "floor", "ceil", "round", "trunc", "clamp_min", "clamp_max", "nan_to_num", "sign", "reciprocal",
+              "square", "log1p", "expm1", "rsqrt", "scatter", "scatter_add", "index_add", "index_fill", "lerp",
+              "addcmul", "addcdiv", "clip"]:
+    if _name in globals() and not hasattr(Tensor, _name + "_"):
+        setattr(Tensor, _name + "_", _inplace_op(_name + "_", globals()[_name]))
+
+
+def _inplace_view(name, fn):
+    """``x.t_()``, ``x.squeeze_()``: x itself takes the new shape (a view of the same data)."""
+
+    def method(self, *args, **kwargs):
+        _check_inplace(self, name)
+        self.data = fn(Tensor._make(self.data), *args, **kwargs).data
+        return self
+
+    method.__name__ = name
+    return method
+
+
+for _name, _fn in [("t", lambda x: x.t()), ("transpose", lambda x, a, b: transpose(x, a, b)),  # noqa: F821
+                   ("swapaxes", lambda x, a, b: transpose(x, a, b)), ("squeeze", squeeze),  # noqa: F821
+                   ("unsqueeze", unsqueeze)]:  # noqa: F821
+    setattr(Tensor, _name + "_", _inplace_view(_name + "_", _fn))
+
+
+def _detach_(self):
+    """Make this tensor a leaf that does not require grad (torch's detach_)."""
+    self.creator = None
+    self.requires_grad = False
+    return self
+
+
+def _random_(draw):
+    def method(self, *args):
+        from deepgrad.random import generator
+
+        _check_inplace(self, draw)
+        g = generator(self.xp)
+        if draw == "uniform_":
+            a, b = (list(args) + [0.0, 1.0][len(args):])[:2]
+            values = g.random(self.shape) * (b - a) + a
+        elif draw == "normal_":
+            mean, std = (list(args) + [0.0, 1.0][len(args):])[:2]
+            values = g.standard_normal(self.shape) * std + mean
+        else:  # bernoulli_
+            p = args[0] if args else 0.5
+            p = p.data if isinstance(p, Tensor) else p
+            values = g.random(self.shape) < p
+        self.data[...] = values
+        return self
+
+    method.__name__ = draw
+    method.__doc__ = f"Fill in place from deepgrad's seeded generator ({draw[:-1]}), as torch's {draw}."
+    return method
+
+
+def _fill_diagonal_(self, fill_value, wrap=False):
+    """Write ``fill_value`` on the main diagonal (all dims of equal size, or a 2-D tensor)."""
+    _check_inplace(self, "fill_diagonal_")
+    if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+        raise ValueError(f"fill_diagonal_: expected a 2-D tensor or one with all dims equal, got shape {self.shape}")
+    self.xp.fill_diagonal(self.data, fill_value, wrap=wrap)
+    return self
+
+
+Tensor.detach_ = _detach_
+Tensor.uniform_ = _random_("uniform_")
+Tensor.normal_ = _random_("normal_")
+Tensor.bernoulli_ = _random_("bernoulli_")
+Tensor.fill_diagonal_ = _fill_diagonal_
+
+
+def numel(x):
+    """Number of elements of ``x``."""
+    return x.numel()
+
+
+def is_tensor(obj):
+    """True for a deepgrad Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(x):
+    return x.is_floating_point()
+
+
+__all__ += ["numel", "is_tensor", "is_floating_point"]

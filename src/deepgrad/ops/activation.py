@@ -69,7 +69,7 @@ class Tanh(Function):
     """tanh(x); d tanh = 1 - tanh^2."""
 
     def forward(self, x):
-        return _xp(x).tanh(x)
+        return _xp(x).tanh(_float(x))
 
     def backward(self, gy):
         y = self.outputs[0]()

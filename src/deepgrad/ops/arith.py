@@ -10,17 +10,35 @@ def _unbroadcast(g, shape):
     return g if g.shape == shape else sum_to(g, shape)
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def result_dtype(a, b):
+    """PyTorch's result type of two arrays: the higher category (bool < int < float < complex)
+    wins; within one category a dimensioned operand wins over a 0-d one (float32 tensor + float64
+    0-d tensor is float32), otherwise the usual promotion (int32 + int64 is int64)."""
+    da, db = a.dtype, b.dtype
+    if da == db:
+        return da
+    ca, cb = _CATEGORY.get(da.kind, 2), _CATEGORY.get(db.kind, 2)
+    if ca != cb:
+        return da if ca > cb else db
+    if a.ndim == 0 and b.ndim > 0:
+        return db
+    if b.ndim == 0 and a.ndim > 0:
+        return da
+    import numpy as np
+
+    return np.promote_types(da, db)
+
+
 def _promote(a, b):
-    """PyTorch's promotion for an integer/bool array meeting a float one: the float dtype wins
-    (NumPy would give float64 for int64 with a float32 0-d array)."""
-    ka, kb = a.dtype.kind, b.dtype.kind
-    if ka == kb:
+    """Both arrays in their PyTorch result type (NumPy would give float64 for int64 with a
+    float32 0-d array, or for float32 with a float64 0-d array)."""
+    if a.dtype == b.dtype:
         return a, b
-    if kb == "f" and ka in "iub":
-        return a.astype(b.dtype), b
-    if ka == "f" and kb in "iub":
-        return a, b.astype(a.dtype)
-    return a, b
+    dt = result_dtype(a, b)
+    return (a if a.dtype == dt else a.astype(dt)), (b if b.dtype == dt else b.astype(dt))
 
 
 class Add(Function):
@@ -91,11 +109,21 @@ class PowScalar(Function):
         self.c = c
 
     def forward(self, x):
-        return x ** self.c
+        c = self.c
+        if x.dtype.kind in "iub":
+            if isinstance(c, float):  # int tensor ** 0.5 is a float tensor of the default dtype
+                from deepgrad.dtypes import get_default_dtype
+
+                x = x.astype(get_default_dtype())
+            elif c < 0:
+                raise ValueError(f"pow: integers to negative integer powers are not allowed (exponent {c})")
+        return x ** c
 
     def backward(self, gy):
         (x,) = self.inputs
         c = self.c
+        if c == 0:  # torch: zero gradient, also at x == 0 (where c * x**(c-1) would be nan)
+            return gy * 0.0
         if c == 2:
             return gy * (x * 2.0)
         return gy * (x ** (c - 1)) * float(c)
@@ -105,6 +133,10 @@ class Pow(Function):
     """x ** y with a tensor exponent."""
 
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
+        if a.dtype.kind in "iu" and bool((b < 0).any()):
+            raise ValueError("pow: integers to negative integer powers are not allowed")
         return a ** b
 
     def backward(self, gy):
@@ -125,6 +157,13 @@ class MatMul(Function):
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul: both operands need at least one dimension")
+        k_a = a.shape[-1]
+        k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if k_a != k_b:
+            raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+                             f"({k_a} != {k_b})")
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         return a @ b
 
     def backward(self, gy):
@@ -146,11 +185,17 @@ class MatMul(Function):
         return ga, gb
 
 
-def add(a, b):
+def add(a, b, *, alpha=None):
+    """a + alpha * b (alpha defaults to 1, as torch.add)."""
+    if alpha is not None and alpha != 1:
+        b = mul(b, alpha)
     return Add()(a, b)
 
 
-def sub(a, b):
+def sub(a, b, *, alpha=None):
+    """a - alpha * b (alpha defaults to 1, as torch.sub)."""
+    if alpha is not None and alpha != 1:
+        b = mul(b, alpha)
     return Sub()(a, b)
 
 
@@ -158,8 +203,24 @@ def mul(a, b):
     return Mul()(a, b)
 
 
-def div(a, b):
-    return Div()(a, b)
+def div(a, b, *, rounding_mode=None):
+    """a / b (true division; integers give the default float dtype); ``rounding_mode='floor'`` or
+    ``'trunc'`` rounds the quotient (not differentiable; integers stay integers), as torch.div."""
+    if rounding_mode is None:
+        return Div()(a, b)
+    if rounding_mode not in ("floor", "trunc"):
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    a_t = a if isinstance(a, Tensor) else as_tensor(a, like=b)
+    b_t = b if isinstance(b, Tensor) else as_tensor(b, like=a_t)
+    x, y = _promote(a_t.data, b_t.data)
+    xp = _xp(x)
+    if x.dtype.kind in "iu":
+        q = xp.floor_divide(x, y)
+        q = q + ((q < 0) & (q * y != x))  # floor rounds negative quotients down; trunc rounds toward 0
+        return Tensor._make(q.astype(x.dtype))
+    return Tensor._make(xp.trunc(x / y))
 
 
 true_divide = divide = div
@@ -208,6 +269,28 @@ def remainder(a, b):
     return Remainder()(a, b)
 
 
+class Fmod(Function):
+    """C's fmod: a - trunc(a / b) * b, with the sign of a (torch.fmod)."""
+
+    def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
+        xp = _xp(a)
+        self.quot = xp.trunc(a / b) if a.dtype.kind == "f" else None
+        return xp.fmod(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = _unbroadcast(gy, a.shape) if a.requires_grad else None
+        gb = _unbroadcast(-gy * Tensor._make(self.quot), b.shape) if b.requires_grad else None
+        return ga, gb
+
+
+def fmod(a, b):
+    """Remainder with the sign of the dividend ``a`` (torch.fmod; ``%`` follows the divisor)."""
+    return Fmod()(a, b)
+
+
 def floor_divide(a, b):
     """a // b, rounded toward minus infinity; not differentiable (its gradient is zero almost everywhere)."""
     a_t = a if isinstance(a, Tensor) else as_tensor(a, like=b)
@@ -234,5 +317,21 @@ def dot(a, b):
     return MatMul()(a, b)
 
 
+def bmm(a, b):
+    """Batched matrix product of (B, n, m) and (B, m, p) tensors."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm: expected 3-D tensors with the same batch size, got shapes {a.shape} and {b.shape}")
+    return MatMul()(a, b)
+
+
+def outer(a, b):
+    """Outer product of two 1-D tensors: shape (len(a), len(b))."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: expected 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return mul(reshape(a, (-1, 1)), reshape(b, (1, -1)))
+
+
+ger = outer
+
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "matmul", "remainder", "floor_divide", "mm", "dot", "true_divide",
-           "divide", "multiply", "subtract", "negative"]
+           "divide", "multiply", "subtract", "negative", "bmm", "outer", "ger", "fmod"]

@@ -1,5 +1,6 @@
 """Elementwise math: exp, log (log1p, log2, log10), sqrt, rsqrt, square, reciprocal, abs, sign,
-sin, cos, tan, clamp/clip, maximum, minimum, where (and erf from ``special``).
+sin, cos, tan and their inverses and hyperbolic kin, atan2, hypot, logaddexp, logit, clamp/clip,
+maximum, minimum, where, rounding (zero gradient), nan_to_num (and erf from ``special``).
 
 Each op is one ``Function`` with its forward (raw arrays) and backward (deepgrad ops, so that
 ``create_graph=True`` differentiates it again) side by side, and a lowercase helper.
@@ -60,6 +61,12 @@ def fill_operand(x, value):
 _fill_cache = {}
 
 
+def _promote(a, b):
+    from deepgrad.ops.arith import _promote as promote
+
+    return promote(a, b)
+
+
 def _float(x):
     """Integer and boolean arrays become the default float dtype (as torch's float-only ops)."""
     if x.dtype.kind in "fc":
@@ -72,7 +79,7 @@ def _float(x):
 # -- exponentials and logarithms -----------------------------------------------------------
 class Exp(Function):
     def forward(self, x):
-        return _xp(x).exp(x)
+        return _xp(x).exp(_float(x))
 
     def backward(self, gy):
         return gy * self.outputs[0]()
@@ -82,7 +89,7 @@ class Expm1(Function):
     """exp(x) - 1, accurate near 0."""
 
     def forward(self, x):
-        return _xp(x).expm1(x)
+        return _xp(x).expm1(_float(x))
 
     def backward(self, gy):
         return gy * (self.outputs[0]() + 1.0)
@@ -90,7 +97,7 @@ class Expm1(Function):
 
 class Log(Function):
     def forward(self, x):
-        return _xp(x).log(x)
+        return _xp(x).log(_float(x))
 
     def backward(self, gy):
         return gy / self.inputs[0]
@@ -100,7 +107,7 @@ class Log1p(Function):
     """log(1 + x), accurate near 0."""
 
     def forward(self, x):
-        return _xp(x).log1p(x)
+        return _xp(x).log1p(_float(x))
 
     def backward(self, gy):
         return gy / (self.inputs[0] + 1.0)
@@ -113,7 +120,7 @@ class LogBase(Function):
         self.base = base
 
     def forward(self, x):
-        xp = _xp(x)
+        xp, x = _xp(x), _float(x)
         return xp.log2(x) if self.base == 2 else xp.log10(x)
 
     def backward(self, gy):
@@ -123,7 +130,7 @@ class LogBase(Function):
 # -- powers -------------------------------------------------------------------------------
 class Sqrt(Function):
     def forward(self, x):
-        return _xp(x).sqrt(x)
+        return _xp(x).sqrt(_float(x))
 
     def backward(self, gy):
         return gy / (self.outputs[0]() * 2.0)
@@ -181,7 +188,7 @@ class Sign(Function):
 # -- trigonometry -------------------------------------------------------------------------
 class Sin(Function):
     def forward(self, x):
-        return _xp(x).sin(x)
+        return _xp(x).sin(_float(x))
 
     def backward(self, gy):
         return gy * cos(self.inputs[0])
@@ -189,7 +196,7 @@ class Sin(Function):
 
 class Cos(Function):
     def forward(self, x):
-        return _xp(x).cos(x)
+        return _xp(x).cos(_float(x))
 
     def backward(self, gy):
         return -(gy * sin(self.inputs[0]))
@@ -197,7 +204,7 @@ class Cos(Function):
 
 class Tan(Function):
     def forward(self, x):
-        return _xp(x).tan(x)
+        return _xp(x).tan(_float(x))
 
     def backward(self, gy):
         y = self.outputs[0]()
@@ -215,6 +222,8 @@ class ClampScalar(Function):
 
     def forward(self, x):
         xp = _xp(x)
+        if x.dtype.kind in "iub" and (isinstance(self.lo, float) or isinstance(self.hi, float)):
+            x = _float(x)  # an int tensor clamped to a float bound is a float tensor (torch)
         if self.hi is None:
             return xp.maximum(x, fill_operand(x, self.lo))
         if self.lo is None:
@@ -246,6 +255,12 @@ class ClampTensor(Function):
         xp = _xp(x)
         lo = bounds[0] if self.has_lo else None
         hi = bounds[-1] if self.has_hi else None
+        if lo is not None and lo.dtype != x.dtype:
+            x, lo = _promote(x, lo)
+        if hi is not None and hi.dtype != x.dtype:
+            x, hi = _promote(x, hi)
+            if lo is not None and lo.dtype != x.dtype:
+                lo = lo.astype(x.dtype)
         y = x if lo is None else xp.maximum(x, lo)
         return y if hi is None else xp.minimum(y, hi)
 
@@ -275,6 +290,8 @@ class Maximum(Function):
     """Elementwise max of two tensors (broadcast); a tie sends half the gradient to each (torch)."""
 
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         return _xp(a).maximum(a, b)
 
     def backward(self, gy):
@@ -285,6 +302,8 @@ class Minimum(Function):
     """Elementwise min of two tensors (broadcast); a tie sends half the gradient to each (torch)."""
 
     def forward(self, a, b):
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         return _xp(a).minimum(a, b)
 
     def backward(self, gy):
@@ -306,6 +325,8 @@ class Where(Function):
 
     def forward(self, cond, a, b):
         self.cond = cond
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         return _xp(a).where(cond, a, b)
 
     def backward(self, gy):
@@ -440,8 +461,15 @@ def minimum(a, b):
     return Minimum()(a, b)
 
 
-def where(condition, input, other):  # noqa: A002 - PyTorch's names
-    """``input`` where ``condition`` holds, ``other`` elsewhere (all three broadcast)."""
+def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's names
+    """``input`` where ``condition`` holds, ``other`` elsewhere (all three broadcast);
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``."""
+    if input is None and other is None:
+        from deepgrad.ops.compare import nonzero
+
+        return nonzero(condition if isinstance(condition, Tensor) else as_tensor(condition), as_tuple=True)
+    if input is None or other is None:
+        raise op_error(TypeError, "where: expected where(condition) or where(condition, input, other)")
     cond = condition.data if isinstance(condition, Tensor) else condition
     ref = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
     if ref is None:
@@ -450,5 +478,273 @@ def where(condition, input, other):  # noqa: A002 - PyTorch's names
                    as_tensor(other, like=ref))
 
 
+# -- inverse trigonometric and hyperbolic ---------------------------------------------------------
+class _Unary(Function):
+    """One elementwise float op: ``forward`` applies ``xp.<ufunc>``, ``backward`` multiplies by
+    ``derivative(x, y)`` (written with deepgrad ops, so it differentiates again)."""
+
+    ufunc = ""
+
+    def forward(self, x):
+        return getattr(_xp(x), self.ufunc)(_float(x))
+
+    def backward(self, gy):
+        return gy * self.derivative(self.inputs[0], self.outputs[0]())
+
+
+class Asin(_Unary):
+    ufunc = "arcsin"
+
+    def derivative(self, x, y):
+        return rsqrt(1.0 - x * x)
+
+
+class Acos(_Unary):
+    ufunc = "arccos"
+
+    def derivative(self, x, y):
+        return -rsqrt(1.0 - x * x)
+
+
+class Atan(_Unary):
+    ufunc = "arctan"
+
+    def derivative(self, x, y):
+        return reciprocal(x * x + 1.0)
+
+
+class Sinh(_Unary):
+    ufunc = "sinh"
+
+    def derivative(self, x, y):
+        return cosh(x)
+
+
+class Cosh(_Unary):
+    ufunc = "cosh"
+
+    def derivative(self, x, y):
+        return sinh(x)
+
+
+class Asinh(_Unary):
+    ufunc = "arcsinh"
+
+    def derivative(self, x, y):
+        return rsqrt(x * x + 1.0)
+
+
+class Acosh(_Unary):
+    ufunc = "arccosh"
+
+    def derivative(self, x, y):
+        return rsqrt(x * x - 1.0)
+
+
+class Atanh(_Unary):
+    ufunc = "arctanh"
+
+    def derivative(self, x, y):
+        return reciprocal(1.0 - x * x)
+
+
+def asin(x):
+    """Inverse sine, elementwise."""
+    return Asin()(x)
+
+
+def acos(x):
+    """Inverse cosine, elementwise."""
+    return Acos()(x)
+
+
+def atan(x):
+    """Inverse tangent, elementwise."""
+    return Atan()(x)
+
+
+def sinh(x):
+    """Hyperbolic sine, elementwise."""
+    return Sinh()(x)
+
+
+def cosh(x):
+    """Hyperbolic cosine, elementwise."""
+    return Cosh()(x)
+
+
+def asinh(x):
+    """Inverse hyperbolic sine, elementwise."""
+    return Asinh()(x)
+
+
+def acosh(x):
+    """Inverse hyperbolic cosine, elementwise."""
+    return Acosh()(x)
+
+
+def atanh(x):
+    """Inverse hyperbolic tangent, elementwise."""
+    return Atanh()(x)
+
+
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+
+# -- binary: atan2, hypot, logaddexp --------------------------------------------------------------
+class Atan2(Function):
+    """atan2(a, b), the angle of the point (b, a); the gradient at (0, 0) is 0 (torch)."""
+
+    def forward(self, a, b):
+        a, b = _promote(_float(a), _float(b))
+        return _xp(a).arctan2(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        r2 = a * a + b * b
+        at_origin = _const(r2.data == 0)
+        recip = where(at_origin, 0.0, 1.0 / where(at_origin, 1.0, r2))
+        ga = _unbroadcast(gy * b * recip, a.shape) if a.requires_grad else None
+        gb = _unbroadcast(-(gy * a * recip), b.shape) if b.requires_grad else None
+        return ga, gb
+
+
+class Hypot(Function):
+    """sqrt(a**2 + b**2) without overflow."""
+
+    def forward(self, a, b):
+        a, b = _promote(_float(a), _float(b))
+        return _xp(a).hypot(a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        y = self.outputs[0]()
+        ga = _unbroadcast(gy * a / y, a.shape) if a.requires_grad else None
+        gb = _unbroadcast(gy * b / y, b.shape) if b.requires_grad else None
+        return ga, gb
+
+
+class LogAddExp(Function):
+    """log(exp(a) + exp(b)) computed stably."""
+
+    def forward(self, a, b):
+        a, b = _promote(_float(a), _float(b))
+        return _xp(a).logaddexp(a, b)
+
+    def backward(self, gy):
+        from deepgrad.ops.activation import sigmoid
+
+        a, b = self.inputs
+        share = sigmoid(a - b)  # exp(a) / (exp(a) + exp(b)), exact also where a - y would round
+        ga = _unbroadcast(gy * share, a.shape) if a.requires_grad else None
+        gb = _unbroadcast(gy * (1.0 - share), b.shape) if b.requires_grad else None
+        return ga, gb
+
+
+def atan2(input, other):  # noqa: A002 - PyTorch's names
+    """Elementwise angle of (other, input) in (-pi, pi]: atan2(y, x)."""
+    return Atan2()(input, other)
+
+
+arctan2 = atan2
+
+
+def hypot(input, other):  # noqa: A002
+    """sqrt(input**2 + other**2), elementwise."""
+    return Hypot()(input, other)
+
+
+def logaddexp(input, other):  # noqa: A002
+    """log(exp(input) + exp(other)), elementwise and stable."""
+    return LogAddExp()(input, other)
+
+
+# -- rounding (zero gradient) and the repairs nan_to_num / clamp_min / clamp_max -------------------
+class Rounding(Function):
+    """floor / ceil / round / trunc; integer tensors come back unchanged; the gradient is 0 (torch)."""
+
+    def __init__(self, ufunc, decimals=0):
+        self.ufunc, self.decimals = ufunc, decimals
+
+    def forward(self, x):
+        if x.dtype.kind in "iub":
+            return x.copy()
+        xp = _xp(x)
+        if self.decimals:
+            return xp.round(x, self.decimals)
+        return getattr(xp, self.ufunc)(x)
+
+    def backward(self, gy):
+        return gy * 0.0
+
+
+def floor(x):
+    """Largest integer <= x, elementwise (zero gradient)."""
+    return Rounding("floor")(x)
+
+
+def ceil(x):
+    """Smallest integer >= x, elementwise (zero gradient)."""
+    return Rounding("ceil")(x)
+
+
+def round(x, decimals=0):  # noqa: A001 - PyTorch's name
+    """Nearest integer (halves to even, as torch), or to ``decimals`` places; zero gradient."""
+    return Rounding("rint", decimals)(x)
+
+
+def trunc(x):
+    """x rounded toward zero, elementwise (zero gradient)."""
+    return Rounding("trunc")(x)
+
+
+fix = trunc
+
+
+def frac(x):
+    """x - trunc(x), elementwise (gradient 1)."""
+    return x - trunc(x)
+
+
+class NanToNum(Function):
+    """NaN -> ``nan``, +inf -> ``posinf``, -inf -> ``neginf`` (the dtype's extremes by default);
+    the gradient passes only where x is finite (torch)."""
+
+    def __init__(self, nan, posinf, neginf):
+        self.nan, self.posinf, self.neginf = nan, posinf, neginf
+
+    def forward(self, x):
+        return _xp(x).nan_to_num(x, nan=self.nan, posinf=self.posinf, neginf=self.neginf)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        return gy * _const(_xp(x).isfinite(x).astype(gy.dtype))
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """Replace NaN and infinities with finite numbers (torch.nan_to_num)."""
+    return NanToNum(nan, posinf, neginf)(x)
+
+
+def logit(x, eps=None):
+    """log(x / (1 - x)), the inverse of sigmoid; with ``eps`` x is first clamped to [eps, 1 - eps]."""
+    if eps is not None:
+        x = clamp(x, eps, 1.0 - eps)
+    return log(x) - log1p(-x)
+
+
+def clamp_min(x, min):  # noqa: A002 - PyTorch's name
+    """clamp(x, min=min)."""
+    return clamp(x, min=min)
+
+
+def clamp_max(x, max):  # noqa: A002
+    """clamp(x, max=max)."""
+    return clamp(x, max=max)
+
+
 __all__ = ["exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "reciprocal", "abs",
-           "absolute", "sign", "sin", "cos", "tan", "clamp", "clip", "maximum", "minimum", "where", "erf"]
+           "absolute", "sign", "sin", "cos", "tan", "clamp", "clip", "maximum", "minimum", "where", "erf",
+           "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan",
+           "arcsinh", "arccosh", "arctanh", "atan2", "arctan2", "hypot", "logaddexp", "floor", "ceil", "round",
+           "trunc", "fix", "frac", "nan_to_num", "clamp_min", "clamp_max", "logit"]

@@ -1,5 +1,6 @@
 """Reductions with dim/axis and keepdim/keepdims: sum, mean, max/min, amax/amin, prod, logsumexp,
-var, std, norm, cumsum (differentiable); argmax/argmin, all/any (no gradient).
+var, std (var_mean, std_mean), norm, cumsum, cumprod (differentiable); argmax/argmin, all/any
+(no gradient).
 
 ``dim`` may be None (everything), an int (negative counts from the end) or a tuple, as in PyTorch
 and NumPy.  ``max(x, dim)`` returns ``(values, indices)`` like torch; gradients of ``max()``
@@ -314,6 +315,9 @@ class LogSumExp(Function):
 
     def forward(self, x):
         xp = _xp(x)
+        if x.size == 0:  # an empty sum: log(0) = -inf, as torch
+            with np.errstate(divide="ignore"):
+                return xp.log(xp.exp(x).sum(axis=self.axis, keepdims=self.keepdims))
         m = x.max(axis=self.axis, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)  # rows of -inf (or inf) stay -inf (inf), no nan
         with np.errstate(divide="ignore"):
@@ -382,11 +386,44 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, ddof=None
     return Var(_axis(x, axis_arg(dim, axis), "var"), keep_arg(keepdim, keepdims), d)(x)
 
 
-def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, ddof=None, axis=None, keepdims=None):
-    """Standard deviation: sqrt of ``var`` with the same arguments."""
-    from deepgrad.ops.elementwise import sqrt
+class Std(Var):
+    """sqrt(var); where the deviation is 0 the gradient is 0 (torch), not the nan of sqrt'(0)."""
 
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction, ddof=ddof, axis=axis, keepdims=keepdims))
+    def forward(self, x):
+        return _xp(x).sqrt(super().forward(x))
+
+    def backward(self, gy):
+        from deepgrad.ops.elementwise import where
+
+        x = self.inputs[0]
+        n = _count(x.shape, self.axis)
+        y = reshape(self.outputs[0](), reduced_shape(x.shape, self.axis, True))
+        zero = y.data == 0
+        denom = where(zero, 1.0, y) * float(n - self.ddof if n - self.ddof > 0 else 0)
+        g = reshape(gy, reduced_shape(x.shape, self.axis, True)) / denom
+        if bool(zero.any()):
+            g = where(zero, 0.0, g)
+        return g * (x - mean(x, dim=self.axis, keepdim=True))
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, ddof=None, axis=None, keepdims=None):
+    """Standard deviation with the arguments of ``var``; the gradient is 0 where it is 0 (torch)."""
+    if isinstance(dim, bool):  # torch.std(x, unbiased)
+        dim, unbiased = None, dim
+    d = _ddof(unbiased, correction, ddof)
+    return Std(_axis(x, axis_arg(dim, axis), "std"), keep_arg(keepdim, keepdims), d)(x)
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` over ``dim`` (torch.var_mean)."""
+    return (var(x, dim, unbiased, keepdim, correction=correction),
+            mean(x, dim=None if isinstance(dim, bool) else dim, keepdim=keepdim))
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std, mean)`` over ``dim`` (torch.std_mean)."""
+    return (std(x, dim, unbiased, keepdim, correction=correction),
+            mean(x, dim=None if isinstance(dim, bool) else dim, keepdim=keepdim))
 
 
 class Norm2(Function):
@@ -418,6 +455,8 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims
         p = ord
     if dtype is not None:
         x = x.type(dtype)
+    elif x.dtype.kind not in "fc":
+        x = x.float()
     a = _axis(x, axis_arg(dim, axis), "norm")
     keep = keep_arg(keepdim, keepdims)
     if p in ("fro", 2, 2.0):
@@ -476,6 +515,47 @@ def cumsum(x, dim=None, *, axis=None, dtype=None):
     return Cumsum(_axis(x, a, "cumsum"))(x)
 
 
+class Cumprod(Function):
+    """Running product along ``axis``.  Without zeros the gradient is reverse_cumsum(gy * y) / x;
+    with zeros it is sum over j >= i of gy_j * prod_{k <= j, k != i} x_k (exact at zeros)."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return _xp(x).cumprod(x, axis=self.axis)
+
+    def backward(self, gy):
+        from deepgrad.ops.elementwise import where
+        from deepgrad.ops.shape import movedim, unsqueeze
+
+        x = self.inputs[0]
+        xp = _xp(x.data)
+        if not bool((x.data == 0).any()):
+            return ReverseCumsum(self.axis)(gy * self.outputs[0]()) / x
+        xm, gm = movedim(x, self.axis, -1), movedim(gy, self.axis, -1)
+        n = xm.shape[-1]
+        rows = where(_const(xp.eye(n, dtype=bool)), 1.0, unsqueeze(xm, -2))  # row i: x with x_i = 1
+        later = _const(xp.triu(xp.ones((n, n), dtype=gy.dtype)))  # [i, j] = 1 where j >= i
+        g = sum(cumprod(rows, -1) * later * unsqueeze(gm, -2), dim=-1)
+        return movedim(g, -1, self.axis)
+
+
+def cumprod(x, dim=None, *, axis=None, dtype=None):
+    """Running product along ``dim`` (None flattens first, as NumPy); exact gradients at zeros."""
+    if dtype is not None:
+        x = x.type(dtype)
+    a = axis_arg(dim, axis)
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if a is None or x.ndim == 0:
+        if a is not None:
+            _axis(x, a, "cumprod")
+            return reshape(Cumprod(0)(reshape(x, (1,))), ())
+        return Cumprod(0)(reshape(x, (-1,)))
+    return Cumprod(_axis(x, a, "cumprod"))(x)
+
+
 # -- sum and mean helpers -------------------------------------------------------------------------------
 def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):  # noqa: A001
     """Sum over ``dim`` (None, int or tuple)."""
@@ -492,4 +572,4 @@ def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
 
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "all", "any", "prod", "logsumexp",
-           "var", "std", "norm", "cumsum"]
+           "var", "std", "var_mean", "std_mean", "norm", "cumsum", "cumprod"]

@@ -1,6 +1,6 @@
 """Shape ops: reshape, transpose/permute, squeeze/unsqueeze/flatten, broadcast_to/expand, sum_to,
-concatenate/stack/split/chunk, pad, repeat/tile, flip, tril/triu, and indexing (getitem, gather,
-take, index_select, masked_fill).
+concatenate/stack/split/chunk, pad, repeat/tile/repeat_interleave, roll, flip, tril/triu, and
+indexing (getitem, setitem, gather, scatter, scatter_add, take, index_select, masked_fill).
 
 Every gather-like op sends its gradient back with a scatter-add (repeated indices add up),
 done with one ``bincount`` over flat indices, which is much faster than ``np.add.at``.
@@ -70,7 +70,15 @@ def transpose_axes(x, axes=None):
 
 
 def permute(x, *dims):
-    return Transpose(shape_arg(dims))(x)
+    """Reorder the dims (negative dims count from the end)."""
+    dims = shape_arg(dims)
+    if len(dims) != x.ndim:
+        raise op_error(ValueError, f"permute: dims {dims} must list each of the {x.ndim} dims of a tensor of "
+                                   f"shape {tuple(x.shape)} once")
+    dims = tuple(_dim(d, x.ndim, "permute") for d in dims)
+    if len(set(dims)) != len(dims):
+        raise op_error(ValueError, f"permute: duplicate dims in {dims} (tensor shape {tuple(x.shape)})")
+    return Transpose(dims)(x)
 
 
 def transpose(x, dim0=None, dim1=None, *, axes=None):
@@ -80,8 +88,12 @@ def transpose(x, dim0=None, dim1=None, *, axes=None):
     if dim1 is None:  # numpy style transpose(x, axes)
         return Transpose(tuple(dim0))(x)
     nd = x.ndim
+    if nd == 0:
+        _dim(dim0, nd, "transpose"), _dim(dim1, nd, "transpose")
+        return x
+    d0, d1 = _dim(dim0, nd, "transpose"), _dim(dim1, nd, "transpose")
     perm = list(range(nd))
-    perm[dim0 % nd], perm[dim1 % nd] = perm[dim1 % nd], perm[dim0 % nd]
+    perm[d0], perm[d1] = perm[d1], perm[d0]
     return Transpose(tuple(perm))(x)
 
 
@@ -121,6 +133,13 @@ def broadcast_to(x, *shape):
 def expand(x, *sizes):
     sizes = shape_arg(sizes)
     lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise op_error(ValueError, f"expand: the number of sizes {sizes} must be at least the number of dims "
+                                   f"of the tensor ({tuple(x.shape)})")
+    for i, s in enumerate(sizes):
+        if s == -1 and i < lead:
+            raise op_error(ValueError, f"expand: size -1 is not allowed in a new leading dim ({sizes} for a "
+                                       f"tensor of shape {tuple(x.shape)})")
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return broadcast_to(x, shape)
 
@@ -206,6 +225,54 @@ def getitem(x, index):
     return GetItem(_unwrap_index(index))(x)
 
 
+class SetItem(Function):
+    """``x`` with ``value`` written at ``index`` (a new array): what ``y[index] = value`` records.
+    The overwritten elements of x get no gradient; value gets the gradient of where it landed."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x, value):
+        out = x.copy()
+        try:
+            out[self.index] = value
+        except (IndexError, ValueError) as e:
+            raise op_error(type(e), f"setitem: {e} (tensor shape {tuple(x.shape)}, value shape "
+                                    f"{tuple(value.shape)})") from None
+        return out
+
+    def backward(self, gy):
+        from deepgrad.tensor import as_tensor
+
+        x, value = self.inputs
+        gx = SetItem(self.index)(gy, as_tensor(0.0, like=gy)) if x.requires_grad else None
+        gv = None
+        if value.requires_grad:
+            gv = getitem(gy, self.index)
+            gv = sum_to(gv, value.shape) if gv.ndim >= value.ndim else reshape(gv, value.shape)
+        return gx, gv
+
+
+def setitem(x, index, value):
+    """``x[index] = value`` in place; recorded (as torch) when x is part of the graph or value
+    requires grad, so that gradients flow to value and not to the overwritten elements."""
+    from deepgrad.autograd import config, rebase
+    from deepgrad.tensor import Tensor, as_tensor
+
+    idx = _unwrap_index(index)
+    grad_value = isinstance(value, Tensor) and value.requires_grad
+    if not (config.grad_enabled and (x.requires_grad or grad_value)):
+        x.data[idx] = value.data if isinstance(value, Tensor) else value
+        return x
+    if x.requires_grad and x.creator is None:
+        raise op_error(RuntimeError, "setitem: a leaf tensor that requires grad is used in an in-place "
+                                     "operation; wrap it in deepgrad.no_grad() (or assign to .data)")
+    value = value if isinstance(value, Tensor) else as_tensor(value, like=x)
+    if value.dtype != x.dtype:
+        value = value.type(x.dtype)
+    return rebase(x, x.data.copy(), SetItem(idx), value)
+
+
 # -- squeeze / unsqueeze / flatten / movedim: reshapes and permutes ------------------------------
 def _dim(d, ndim, op, extra=0):
     """``d`` as a non-negative dim of a tensor with ``ndim`` dims (``extra`` = 1 for unsqueeze)."""
@@ -242,6 +309,18 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:])
 
 
+def unflatten(x, dim, sizes):
+    """Split dim ``dim`` into ``sizes`` (one entry may be -1): the inverse of ``flatten``."""
+    d = _dim(dim, x.ndim, "unflatten")
+    sizes = tuple(sizes)
+    known = math.prod(s for s in sizes if s != -1)
+    if sizes.count(-1) > 1 or (-1 not in sizes and known != x.shape[d]) or \
+            (-1 in sizes and (known == 0 or x.shape[d] % known)):
+        raise op_error(ValueError, f"unflatten: sizes {sizes} do not multiply to the size {x.shape[d]} of dim {d} "
+                                   f"(input shape {x.shape})")
+    return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
+
+
 def movedim(x, source, destination):
     """Move dims ``source`` to positions ``destination`` (ints or sequences), keeping the others' order."""
     src = (source,) if isinstance(source, int) else tuple(source)
@@ -268,6 +347,14 @@ class Concatenate(Function):
 
     def forward(self, *xs):
         self.sizes = [x.shape[self.axis] for x in xs]
+        dt = xs[0].dtype
+        for x in xs[1:]:
+            if x.dtype != dt:  # torch's promotion across the list: int64 with float32 is float32
+                from deepgrad.ops.arith import result_dtype
+
+                dt = result_dtype(np.empty(0, dt), x)
+        if any(x.dtype != dt for x in xs):
+            xs = [x.astype(dt) for x in xs]
         return _xp(xs[0]).concatenate(xs, axis=self.axis)
 
     def backward(self, gy):
@@ -281,6 +368,10 @@ def cat(tensors, dim=None, *, axis=None):
     if not tensors:
         raise op_error(ValueError, "cat: expected a non-empty sequence of tensors")
     d = axis_arg(dim, axis)
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise op_error(ValueError, f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
+                                       "use stack")
     d = _dim(0 if d is None else d, tensors[0].ndim, "cat")
     first = tuple(tensors[0].shape)
     for i, t in enumerate(tensors):
@@ -342,9 +433,13 @@ class Split(Function):
         return cat(parts, self.axis)
 
 
-def split(x, split_size_or_sections, dim=None, *, axis=None):
+def split(x, split_size_or_sections=None, dim=None, *, axis=None, split_size=None):
     """A tuple of pieces along ``dim`` (default 0): of ``split_size`` each (the last may be smaller),
     or of the listed sizes, which must add up to the dim's size (PyTorch's split)."""
+    if split_size_or_sections is None:
+        if split_size is None:
+            raise op_error(TypeError, "split: missing the split size (split_size_or_sections)")
+        split_size_or_sections = split_size
     d = axis_arg(dim, axis)
     d = _dim(0 if d is None else d, x.ndim, "split")
     n = x.shape[d]
@@ -663,6 +758,76 @@ def gather(input, dim, index):  # noqa: A002 - PyTorch's names
     return TakeFlat(_flat_positions(input.shape, idx, d))(input)
 
 
+def _scatter_args(input, dim, index, src, op):  # noqa: A002
+    """Flat positions of ``index`` in ``input`` and the matching part of ``src`` (a tensor or number)."""
+    from deepgrad.tensor import Tensor, as_tensor
+
+    idx = _index_array(index, op)
+    d = _dim(dim, input.ndim, op)
+    if idx.ndim != input.ndim or any(i > s for k, (i, s) in enumerate(zip(idx.shape, input.shape)) if k != d):
+        raise op_error(ValueError, f"{op}: index of shape {tuple(idx.shape)} does not fit input of shape "
+                                   f"{input.shape} along dim {d} (same ndim, no larger on the other dims)")
+    _check_range(idx, 0, input.shape[d], op, f"dim {d}")
+    if not isinstance(src, Tensor):
+        src = as_tensor(_xp(input.data).full(idx.shape, src, dtype=input.dtype))
+    if src.ndim != idx.ndim or any(i > s for i, s in zip(idx.shape, src.shape)):
+        raise op_error(ValueError, f"{op}: src of shape {src.shape} is smaller than index of shape "
+                                   f"{tuple(idx.shape)}")
+    if tuple(src.shape) != tuple(idx.shape):
+        src = getitem(src, tuple(slice(0, n) for n in idx.shape))
+    return _flat_positions(input.shape, idx, d), src
+
+
+class Scatter(Function):
+    """``input`` with ``src`` written at the ``index`` positions; the overwritten elements of
+    ``input`` get no gradient, ``src`` gets the gradient of where it landed (torch.scatter)."""
+
+    def __init__(self, flat):
+        self.flat = flat
+
+    def forward(self, x, src):
+        out = x.copy()
+        out.reshape(-1)[self.flat.reshape(-1)] = src.reshape(-1).astype(x.dtype, copy=False)
+        return out
+
+    def backward(self, gy):
+        x, src = self.inputs
+        gx = None
+        if x.requires_grad:
+            keep = _xp(gy.data).ones(math.prod(x.shape), dtype=gy.dtype)
+            keep[self.flat.reshape(-1)] = 0
+            gx = gy * _wrap_const(keep.reshape(x.shape))
+        gs = TakeFlat(self.flat)(gy) if src.requires_grad else None
+        return gx, gs
+
+
+def _wrap_const(array):
+    from deepgrad.tensor import Tensor
+
+    return Tensor._make(array)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):  # noqa: A002 - PyTorch's names
+    """A copy of ``input`` with ``src`` (a tensor, or the number ``value``) written along ``dim`` at
+    ``index``: ``out[index[i][j]][j] = src[i][j]`` for dim 0 (torch.scatter)."""
+    if reduce is not None:
+        raise op_error(ValueError, "scatter: reduce= is not supported; use scatter_add for sums")
+    if src is None:
+        src = value
+    if src is None:
+        raise op_error(TypeError, "scatter: expected src (a tensor) or value (a number)")
+    flat, src = _scatter_args(input, dim, index, src, "scatter")
+    return Scatter(flat)(input, src)
+
+
+def scatter_add(input, dim, index, src):  # noqa: A002
+    """``input`` plus ``src`` added along ``dim`` at ``index`` (repeats add up; torch.scatter_add)."""
+    flat, src = _scatter_args(input, dim, index, src, "scatter_add")
+    from deepgrad.ops.arith import add
+
+    return add(input, ScatterAddFlat(flat, input.shape)(src))
+
+
 def take(input, index):  # noqa: A002
     """Elements of the flattened input at ``index`` (negative counts from the end); index's shape."""
     idx = _index_array(index, "take")
@@ -725,9 +890,69 @@ def masked_fill(input, mask, value):  # noqa: A002
     return MaskedFill(m, value)(input)
 
 
-_MORE = ["squeeze", "unsqueeze", "flatten", "movedim", "moveaxis", "cat", "concatenate", "concat", "stack",
-         "split", "chunk", "unbind", "narrow", "pad", "tile", "repeat", "flip", "tril", "triu", "gather",
-         "take", "index_select", "masked_fill"]
+# -- roll / repeat_interleave ------------------------------------------------------------------------
+class Roll(Function):
+    """Shift elements along ``axes`` by ``shifts``, wrapping around; backward rolls back."""
+
+    def __init__(self, shifts, axes):
+        self.shifts, self.axes = shifts, axes
+
+    def forward(self, x):
+        return _xp(x).roll(x, self.shifts, axis=self.axes)
+
+    def backward(self, gy):
+        neg = -self.shifts if isinstance(self.shifts, int) else tuple(-s for s in self.shifts)
+        return Roll(neg, self.axes)(gy)
+
+
+def roll(x, shifts, dims=None):
+    """torch.roll: shift along ``dims`` (int or tuple, with as many ``shifts``); the flattened
+    tensor when ``dims`` is None."""
+    if dims is None:
+        if not isinstance(shifts, int):
+            shifts = tuple(shifts)
+            if len(shifts) != 1:
+                raise op_error(ValueError, f"roll: without dims, shifts must be one number, got {shifts}")
+            shifts = shifts[0]
+        return Roll(int(shifts), None)(x)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if len(dims) != len(shifts):
+        raise op_error(ValueError, f"roll: shifts {shifts} and dims {dims} must have the same length")
+    return Roll(tuple(int(s) for s in shifts), tuple(_dim(d, x.ndim, "roll") for d in dims))(x)
+
+
+def repeat_interleave(x, repeats, dim=None, *, output_size=None):
+    """Repeat each element ``repeats`` times (an int, or one count per element) along ``dim``
+    (the flattened tensor when None): ``[1, 2] -> [1, 1, 2, 2]``.  Backward sums the copies."""
+    from deepgrad.tensor import Tensor
+
+    if dim is None:
+        x = reshape(x, (-1,))
+        dim = 0
+    d = _dim(dim, x.ndim, "repeat_interleave")
+    n = x.shape[d] if x.ndim else 1
+    xp = _xp(x.data)
+    reps = repeats.data if isinstance(repeats, Tensor) else repeats
+    if isinstance(reps, (int, np.integer)) or getattr(reps, "ndim", 1) == 0:
+        reps = int(reps)
+        if reps < 0:
+            raise op_error(ValueError, f"repeat_interleave: repeats must be non-negative, got {reps}")
+    else:
+        reps = xp.asarray(reps)
+        if reps.ndim != 1 or reps.shape[0] != n:
+            raise op_error(ValueError, f"repeat_interleave: repeats of shape {tuple(reps.shape)} must have one "
+                                       f"count for each of the {n} elements along dim {d}")
+        if reps.size and int(reps.min()) < 0:
+            raise op_error(ValueError, "repeat_interleave: repeats must be non-negative")
+        if xp is not np:  # cupy.repeat takes the counts as a list
+            reps = [int(r) for r in reps.tolist()]
+    return index_select(x, d, xp.repeat(xp.arange(n, dtype=xp.int64), reps))
+
+
+_MORE = ["roll", "repeat_interleave", "unflatten", "squeeze", "unsqueeze", "flatten", "movedim", "moveaxis", "cat",
+         "concatenate", "concat", "stack", "split", "chunk", "unbind", "narrow", "pad", "tile", "repeat", "flip",
+         "tril", "triu", "gather", "scatter", "scatter_add", "take", "index_select", "masked_fill"]
 
 
 __all__ = ["reshape", "view", "transpose", "transpose_axes", "permute", "swap_last", "broadcast_to",

@@ -73,10 +73,16 @@ def erf_array(x):
     if xp.__name__ != "numpy":
         from cupyx.scipy.special import erf as cupy_erf  # noqa: PLC0415 - GPU only
 
+        if x.dtype.kind != "f":
+            from deepgrad.dtypes import get_default_dtype
+
+            x = x.astype(get_default_dtype())
         return cupy_erf(x)
     x = xp.asarray(x)
     if x.dtype.kind != "f":
-        x = x.astype(xp.float64)
+        from deepgrad.dtypes import get_default_dtype
+
+        x = x.astype(get_default_dtype())
     y = xp.abs(x)
     small = y <= _THRESH
     out = xp.empty_like(x)
