@@ -7,6 +7,7 @@ unbatched inputs.  Shapes stay small so that float64 gradcheck stays fast.
 import warnings
 
 import numpy as np
+import torch
 import torch.nn.functional as TF
 
 import deepgrad as dg
@@ -165,4 +166,90 @@ CASES += [
            lambda a: a.mean(dim=(2, 3)), [(2, 3, 4, 5)]),
     OpCase("conv2d_relu_pool_chain", lambda x, w: dg.max_pool2d(dg.conv2d(x, w, padding=1), 2),
            lambda x, w: TF.max_pool2d(TF.conv2d(x, w, padding=1), 2), [(2, 2, 6, 6), (3, 2, 3, 3)]),
+]
+
+CASES += [
+    # unfold / fold (im2col / col2im as ops)
+    OpCase("unfold", lambda a: dg.unfold(a, 3), lambda a: TF.unfold(a, 3), [(2, 3, 5, 6)]),
+    OpCase("unfold_all_args", lambda a: dg.unfold(a, (2, 3), dilation=(2, 1), padding=1, stride=(2, 1)),
+           lambda a: TF.unfold(a, (2, 3), dilation=(2, 1), padding=1, stride=(2, 1)), [(2, 2, 6, 5)]),
+    OpCase("unfold_unbatched", lambda a: dg.unfold(a, 2, stride=2), lambda a: TF.unfold(a, 2, stride=2), [(3, 4, 6)]),
+    OpCase("fold_overlapping", lambda a: dg.fold(a, (4, 5), 2), lambda a: TF.fold(a, (4, 5), 2), [(2, 12, 12)]),
+    OpCase("fold_all_args", lambda a: dg.fold(a, (7, 6), (3, 2), dilation=(1, 2), padding=1, stride=2),
+           lambda a: TF.fold(a, (7, 6), (3, 2), dilation=(1, 2), padding=1, stride=2), [(2, 12, 12)]),
+    OpCase("fold_unbatched", lambda a: dg.fold(a, 4, 2, stride=2), lambda a: TF.fold(a, 4, 2, stride=2), [(8, 4)]),
+    # adaptive max / 1-D adaptive pooling
+    OpCase("adaptive_max_pool2d_uneven", lambda a: dg.adaptive_max_pool2d(a, (3, 4)),
+           lambda a: TF.adaptive_max_pool2d(a, (3, 4)), [(2, 3, 7, 9)], ["distinct"]),
+    OpCase("adaptive_max_pool2d_indices", lambda a: dg.adaptive_max_pool2d(a, (None, 2), return_indices=True)[0],
+           lambda a: TF.adaptive_max_pool2d(a, (None, 2), return_indices=True)[0], [(3, 5, 5)], ["distinct"]),
+    OpCase("adaptive_max_pool2d_divisible", lambda a: dg.adaptive_max_pool2d(a, (3, 2)),
+           lambda a: TF.adaptive_max_pool2d(a, (3, 2)), [(2, 3, 6, 8)], ["distinct"]),
+    OpCase("adaptive_max_pool2d_upsample", lambda a: dg.adaptive_max_pool2d(a, 4),
+           lambda a: TF.adaptive_max_pool2d(a, 4), [(1, 2, 3, 3)], ["distinct"]),
+    OpCase("adaptive_max_pool1d", lambda a: dg.adaptive_max_pool1d(a, 3), lambda a: TF.adaptive_max_pool1d(a, 3),
+           [(2, 3, 8)], ["distinct"]),
+    OpCase("adaptive_avg_pool1d", lambda a: dg.adaptive_avg_pool1d(a, 4), lambda a: TF.adaptive_avg_pool1d(a, 4),
+           [(2, 3, 10)]),
+    OpCase("adaptive_avg_pool1d_unbatched", lambda a: dg.adaptive_avg_pool1d(a, 3),
+           lambda a: TF.adaptive_avg_pool1d(a, 3), [(3, 7)]),
+    # interpolate / pixel shuffle
+    OpCase("interpolate_nearest_size", lambda a: dg.interpolate(a, size=(5, 7)),
+           lambda a: TF.interpolate(a, size=(5, 7)), [(2, 3, 3, 4)]),
+    OpCase("interpolate_nearest_scale", lambda a: dg.interpolate(a, scale_factor=1.7),
+           lambda a: TF.interpolate(a, scale_factor=1.7), [(2, 3, 4, 5)]),
+    OpCase("interpolate_nearest_exact_down", lambda a: dg.interpolate(a, size=(3, 2), mode="nearest-exact"),
+           lambda a: TF.interpolate(a, size=(3, 2), mode="nearest-exact"), [(2, 3, 5, 5)]),
+    OpCase("interpolate_bilinear", lambda a: dg.interpolate(a, scale_factor=2, mode="bilinear"),
+           lambda a: TF.interpolate(a, scale_factor=2, mode="bilinear"), [(2, 3, 3, 4)]),
+    OpCase("interpolate_bilinear_scale_tuple", lambda a: dg.interpolate(a, scale_factor=(0.5, 2.5), mode="bilinear"),
+           lambda a: TF.interpolate(a, scale_factor=(0.5, 2.5), mode="bilinear"), [(1, 2, 5, 4)]),
+    OpCase("interpolate_bilinear_align_corners", lambda a: dg.interpolate(a, size=(5, 3), mode="bilinear",
+                                                                           align_corners=True),
+           lambda a: TF.interpolate(a, size=(5, 3), mode="bilinear", align_corners=True), [(2, 2, 3, 4)]),
+    OpCase("interpolate_bicubic", lambda a: dg.interpolate(a, size=(6, 5), mode="bicubic"),
+           lambda a: TF.interpolate(a, size=(6, 5), mode="bicubic"), [(1, 2, 4, 3)]),
+    OpCase("interpolate_linear_1d", lambda a: dg.interpolate(a, size=9, mode="linear"),
+           lambda a: TF.interpolate(a, size=9, mode="linear"), [(2, 3, 5)]),
+    OpCase("interpolate_trilinear", lambda a: dg.interpolate(a, scale_factor=2, mode="trilinear", align_corners=True),
+           lambda a: TF.interpolate(a, scale_factor=2, mode="trilinear", align_corners=True), [(1, 2, 2, 3, 2)]),
+    # PyTorch's kernels: linear modes copy an axis whose size is unchanged; 2-D 'nearest' copies when the size
+    # is unchanged and halves indices when it doubles, whatever the scale_factor (1-D/3-D 'nearest' do not)
+    OpCase("interpolate_bilinear_unchanged_axis", lambda a: dg.interpolate(a, scale_factor=1.3, mode="bilinear"),
+           lambda a: TF.interpolate(a, scale_factor=1.3, mode="bilinear"), [(1, 2, 6, 2)]),
+    OpCase("interpolate_nearest2d_shortcuts", lambda a: dg.interpolate(a, scale_factor=(2.2, 1.2)),
+           lambda a: TF.interpolate(a, scale_factor=(2.2, 1.2)), [(1, 2, 3, 3)]),
+    # forward only: torch 2.13's backward of 1-D/3-D nearest halves indices where its forward did not (its
+    # gradient is not its forward's); deepgrad's is, see test_cnn_semantics
+    OpCase("interpolate_nearest1d_no_shortcut", lambda a: dg.interpolate(a, scale_factor=2.2),
+           lambda a: TF.interpolate(a, scale_factor=2.2), [(1, 2, 3)], grad=False),
+    OpCase("interpolate_area", lambda a: dg.interpolate(a, size=(3, 4), mode="area"),
+           lambda a: TF.interpolate(a, size=(3, 4), mode="area"), [(2, 3, 7, 9)]),
+    OpCase("interpolate_area_1d_scale", lambda a: dg.interpolate(a, scale_factor=0.5, mode="area"),
+           lambda a: TF.interpolate(a, scale_factor=0.5, mode="area"), [(2, 3, 9)]),
+    OpCase("pixel_shuffle", lambda a: dg.pixel_shuffle(a, 2), lambda a: TF.pixel_shuffle(a, 2), [(2, 8, 3, 2)]),
+    OpCase("pixel_unshuffle", lambda a: dg.pixel_unshuffle(a, 2), lambda a: TF.pixel_unshuffle(a, 2), [(2, 2, 4, 6)]),
+]
+
+# max_unpool2d: indices from a fixed max_pool2d (input values are the table's random arrays)
+_pool_src = np.random.default_rng(5).standard_normal((2, 3, 6, 7))
+_, _UNPOOL_IDX = TF.max_pool2d(torch.tensor(_pool_src), 2, return_indices=True)
+_UNPOOL_IDX = _UNPOOL_IDX.numpy()
+_, _UNPOOL_IDX_OVERLAP = TF.max_pool2d(torch.tensor(_pool_src), 3, stride=1, padding=1, return_indices=True)
+_UNPOOL_IDX_OVERLAP = _UNPOOL_IDX_OVERLAP.numpy()
+
+CASES += [
+    OpCase("max_unpool2d_output_size", lambda a: dg.max_unpool2d(a, _UNPOOL_IDX, 2, output_size=(6, 7)),
+           lambda a: TF.max_unpool2d(a, torch.tensor(_UNPOOL_IDX, device=a.device), 2, output_size=(6, 7)),
+           [(2, 3, 3, 3)]),
+    # overlapping windows pick one input twice: written once (not summed), as torch; the gradient reads it
+    # at every position, which finite differences of the overwrite do not see
+    OpCase("max_unpool2d_overlapping", lambda a: dg.max_unpool2d(a, _UNPOOL_IDX_OVERLAP, 3, 1, 1, (6, 7)),
+           lambda a: TF.max_unpool2d(a, torch.tensor(_UNPOOL_IDX_OVERLAP, device=a.device), 3, 1, 1, (6, 7)),
+           [(2, 3, 6, 7)], gradcheck=False),
+    OpCase("lp_pool2d", lambda a: dg.lp_pool2d(a, 2, 3, stride=2), lambda a: TF.lp_pool2d(a, 2, 3, stride=2),
+           [(2, 3, 7, 7)], ["positive"]),
+    OpCase("lp_pool2d_ceil_fractional_p", lambda a: dg.lp_pool2d(a, 1.5, (2, 3), ceil_mode=True),
+           lambda a: TF.lp_pool2d(a, 1.5, (2, 3), ceil_mode=True), [(2, 2, 5, 7)], ["positive"]),
+    OpCase("lp_pool1d", lambda a: dg.lp_pool1d(a, 3, 2), lambda a: TF.lp_pool1d(a, 3, 2), [(2, 3, 8)], ["positive"]),
 ]

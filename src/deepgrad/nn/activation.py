@@ -103,7 +103,7 @@ class ELU(Module):
         return F.elu(input, self.alpha)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class SELU(Module):
@@ -115,6 +115,9 @@ class SELU(Module):
 
     def forward(self, input):  # noqa: A002
         return F.selu(input)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class GELU(Module):
@@ -160,12 +163,17 @@ class SiLU(Module):
     def forward(self, input):  # noqa: A002
         return F.silu(input)
 
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
 
 class Hardtanh(Module):
     """Clamp to [min_val, max_val]."""
 
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
+        if max_val < min_val:
+            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val, self.max_val = min_val, max_val
         self.inplace = inplace
 
@@ -173,7 +181,7 @@ class Hardtanh(Module):
         return F.hardtanh(input, self.min_val, self.max_val)
 
     def extra_repr(self):
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
 
 
 class LogSigmoid(Module):
@@ -226,6 +234,31 @@ class LogSoftmax(Softmax):
         return F.log_softmax(input, dim)
 
 
+class Softmax2d(Module):
+    """softmax over the channels (dim -3) of a (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, input):  # noqa: A002
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead "
+                             f"(shape {input.shape})")
+        return F.softmax(input, -3)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: negative slope ~ U(lower, upper) per element in training, the mean
+    slope (lower + upper) / 2 in eval."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):  # noqa: A002
+        return F.rrelu(input, self.lower, self.upper, self.training)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
+
+
 class Logistic(Module):
     """The general logistic of the lectures: L / (1 + exp(-k (x - x0))); L=k=1, x0=0 is the sigmoid."""
 
@@ -244,5 +277,115 @@ class Logistic(Module):
         return f"L={self.L}, k={self.k}, x0={self.x0}"
 
 
+class _Inplace(Module):
+    """An activation without settings but PyTorch's (ignored) ``inplace`` flag."""
+
+    _fn = ""
+    _show_inplace = True
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):  # noqa: A002
+        return getattr(F, self._fn)(input)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace and self._show_inplace else ""
+
+
+class Hardsigmoid(_Inplace):
+    """0 for x <= -3, 1 for x >= 3, x / 6 + 1 / 2 in between."""
+
+    _fn = "hardsigmoid"
+    _show_inplace = False
+
+
+class Hardswish(_Inplace):
+    """x * hardsigmoid(x) (MobileNetV3)."""
+
+    _fn = "hardswish"
+    _show_inplace = False
+
+
+class Mish(_Inplace):
+    """x * tanh(softplus(x))."""
+
+    _fn = "mish"
+
+
+class CELU(Module):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input):  # noqa: A002
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Threshold(Module):
+    """x where x > threshold, else ``value``."""
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):  # noqa: A002
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
+
+
+class Tanhshrink(Module):
+    """x - tanh(x)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.tanhshrink(input)
+
+
+class Softshrink(Module):
+    """x - lambd above lambd, x + lambd below -lambd, 0 in between."""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):  # noqa: A002
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return str(self.lambd)
+
+
+class Hardshrink(Softshrink):
+    """x where |x| > lambd, else 0."""
+
+    def forward(self, input):  # noqa: A002
+        return F.hardshrink(input, self.lambd)
+
+
+class GLU(Module):
+    """Gated linear unit: a * sigmoid(b) for the two halves a, b of the input along ``dim``."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):  # noqa: A002
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
 __all__ = ["ReLU", "ReLU6", "Sigmoid", "Tanh", "LeakyReLU", "PReLU", "ELU", "SELU", "GELU", "Softplus", "SiLU",
-           "Hardtanh", "LogSigmoid", "Softsign", "Softmax", "Softmin", "LogSoftmax", "Logistic"]
+           "Hardtanh", "LogSigmoid", "Softsign", "Softmax", "Softmin", "LogSoftmax", "Logistic", "Hardsigmoid",
+           "Hardswish", "Mish", "CELU", "Threshold", "Tanhshrink", "Softshrink", "Hardshrink", "GLU", "Softmax2d",
+           "RReLU"]

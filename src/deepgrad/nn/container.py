@@ -64,6 +64,16 @@ class Sequential(Module):
             raise TypeError(f"Sequential + {type(other).__name__}: only Sequential can be added")
         return Sequential(*self, *other)
 
+    def __mul__(self, times):
+        """A Sequential of these modules repeated ``times`` times (the same module objects)."""
+        if not isinstance(times, int) or isinstance(times, bool):
+            raise TypeError(f"Sequential * {type(times).__name__}: only an int can multiply a Sequential")
+        if times <= 0:
+            raise ValueError(f"Sequential * {times}: the multiplier must be a positive int")
+        return Sequential(*(list(self) * times))
+
+    __rmul__ = __mul__
+
     def append(self, module):
         """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
@@ -138,6 +148,27 @@ class ModuleList(Module):
         self._modules.clear()
         for i, m in enumerate(mods):
             self.add_module(str(i), m)
+
+    def pop(self, index=-1):
+        """Remove and return the module at ``index`` (the last one by default)."""
+        m = self[index]
+        del self[index]
+        return m
+
+    def __repr__(self):
+        """As PyTorch: runs of identical modules are printed once, ``(0-2): 3 x Linear(...)``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return "ModuleList()"
+        blocks = []  # [first index, last index, repr]
+        for i, r in enumerate(reprs):
+            if blocks and blocks[-1][2] == r:
+                blocks[-1][1] = i
+            else:
+                blocks.append([i, i, r])
+        lines = [(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}").replace("\n", "\n  ")
+                 for a, b, r in blocks]
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward(); iterate over it in your module's forward")
@@ -246,9 +277,7 @@ class ParameterDict(Module):
     def __init__(self, parameters=None):
         super().__init__()
         if parameters is not None:
-            items = parameters.items() if hasattr(parameters, "items") else parameters
-            for k, v in items:
-                self[k] = v
+            self.update(parameters)
 
     def __getitem__(self, key):
         return self._parameters[key]
@@ -276,6 +305,35 @@ class ParameterDict(Module):
 
     def items(self):
         return self._parameters.items()
+
+    def get(self, key, default=None):
+        return self._parameters.get(key, default)
+
+    def pop(self, key):
+        return self._parameters.pop(key)
+
+    def clear(self):
+        self._parameters.clear()
+
+    def update(self, parameters):
+        """Add (or replace) the entries of a dict or of (key, value) pairs."""
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for k, v in items:
+            self[k] = v
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def extra_repr(self):
+        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+                         for k, p in self.items())
+
+    def __repr__(self):
+        if not len(self):
+            return "ParameterDict()"
+        return "ParameterDict(\n  " + self.extra_repr().replace("\n", "\n  ") + "\n)"
 
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]

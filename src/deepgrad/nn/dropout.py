@@ -53,6 +53,32 @@ class Dropout1d(_DropoutNd):
         return _channel_dropout(input, self.p, 1)
 
 
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of an (N, C, D, H, W) or (C, D, H, W) input with probability p in training."""
+
+    def forward(self, input):  # noqa: A002
+        if not self.training or self.p == 0.0:
+            return input
+        if input.ndim not in (4, 5):
+            raise ValueError(f"{self!r}: expected input of shape (N, C, D, H, W) or (C, D, H, W), "
+                             f"got shape {input.shape}")
+        return F.dropout3d(input, self.p, True)
+
+
+class AlphaDropout(_DropoutNd):
+    """Dropout for SELU networks: keeps mean 0 and variance 1 (dropped units take SELU's saturation value)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """AlphaDropout of whole channels of an (N, C, *) input."""
+
+    def forward(self, input):  # noqa: A002
+        return F.feature_alpha_dropout(input, self.p, self.training)
+
+
 def _channel_dropout(x, p, n_spatial):
     from deepgrad.random import generator
     from deepgrad.tensor import Tensor
@@ -66,4 +92,4 @@ def _channel_dropout(x, p, n_spatial):
     return x * Tensor._make(mask.astype(x.dtype, copy=False))
 
 
-__all__ = ["Dropout", "Dropout1d", "Dropout2d"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]

@@ -72,6 +72,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):  # noqa: A002
     return input / _op("clamp")(n, min=eps)
 
 
+from deepgrad.nn._compositions import *  # noqa: E402, F401, F403 - hardswish, glu, triplet_margin_loss, ...
 from deepgrad.ops import *  # noqa: E402, F401, F403 - every op, under its PyTorch name
 from deepgrad.ops.embedding import embedding  # noqa: E402, F401
 from deepgrad.ops.linear import bilinear, linear  # noqa: E402, F401

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import operator
 
 from deepgrad.nn import init
 from deepgrad.nn._util import empty_parameter, shape_error
@@ -27,6 +28,7 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        _check_sizes("Linear", in_features=in_features, out_features=out_features)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.weight = empty_parameter((self.out_features, self.in_features), device, dtype)
@@ -58,6 +60,7 @@ class Bilinear(Module):
 
     def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
+        _check_sizes("Bilinear", in1_features=in1_features, in2_features=in2_features, out_features=out_features)
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
         self.weight = empty_parameter((out_features, in1_features, in2_features), device, dtype)
         if bias:
@@ -82,6 +85,16 @@ class Bilinear(Module):
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+def _check_sizes(name, **sizes):
+    for key, n in sizes.items():
+        try:
+            ok = operator.index(n) >= 0
+        except TypeError:
+            raise TypeError(f"{name}: {key} must be an int, got {type(n).__name__}") from None
+        if not ok:
+            raise ValueError(f"{name}: {key} must be a non-negative int, got {n!r}")
 
 
 __all__ = ["Identity", "Linear", "Bilinear"]

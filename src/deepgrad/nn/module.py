@@ -17,7 +17,20 @@ from deepgrad.dtypes import to_dtype
 from deepgrad.nn.parameter import Buffer, Parameter
 from deepgrad.tensor import Tensor
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: ``(missing_keys, unexpected_keys)``, printed as PyTorch prints it."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
 _hook_ids = itertools.count()
 
 
@@ -56,6 +69,10 @@ class Module:
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
         d["_forward_pre_hooks"] = OrderedDict()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
+        d["_hooks_with_kwargs"] = set()
+        d["_hooks_always_call"] = set()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
@@ -63,7 +80,8 @@ class Module:
     # -- calling ------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         try:
-            if not self._forward_pre_hooks and not self._forward_hooks:
+            if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                    or self._backward_pre_hooks):
                 return self.forward(*args, **kwargs)
             return self._call_with_hooks(args, kwargs)
         except ValueError as e:  # error path only: name the failing submodule's path in this module
@@ -71,30 +89,77 @@ class Module:
             raise
 
     def _call_with_hooks(self, args, kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
-            res = hook(self, args)
-            if res is not None:
-                args = res if isinstance(res, tuple) else (res,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            res = hook(self, args, out)
+        with_kwargs = self._hooks_with_kwargs
+        for hid, hook in list(self._forward_pre_hooks.items()):
+            if hid in with_kwargs:
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    if not (isinstance(res, tuple) and len(res) == 2):
+                        raise RuntimeError(f"{type(self).__name__}: a forward pre-hook registered with_kwargs=True "
+                                           f"must return None or a tuple (args, kwargs), got {type(res).__name__}")
+                    args, kwargs = res
+                    args = args if isinstance(args, tuple) else (args,)
+            else:
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+        bw = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            from deepgrad.nn._hooks import BackwardHooks
+
+            bw = BackwardHooks(self)
+            args = bw.wrap_inputs(args)
+        try:
+            out = self.forward(*args, **kwargs)
+        except Exception:
+            for hid, hook in list(self._forward_hooks.items()):
+                if hid in self._hooks_always_call:
+                    try:
+                        hook(self, args, kwargs, None) if hid in with_kwargs else hook(self, args, None)
+                    except Exception:  # the forward's error is the one to report
+                        pass
+            raise
+        for hid, hook in list(self._forward_hooks.items()):
+            res = hook(self, args, kwargs, out) if hid in with_kwargs else hook(self, args, out)
             if res is not None:
                 out = res
+        if bw is not None:
+            out = bw.wrap_outputs(out)
         return out
 
-    def register_forward_hook(self, hook):
-        """``hook(module, inputs, output)`` runs after forward; a non-None result replaces the output."""
+    def _add_hook(self, hooks, hook, prepend, with_kwargs=False):
         self._check_init()
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.id)
         return handle
 
-    def register_forward_pre_hook(self, hook):
-        """``hook(module, inputs)`` runs before forward; a non-None result replaces the inputs."""
-        self._check_init()
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """``hook(module, inputs, output)`` (``hook(module, inputs, kwargs, output)`` with ``with_kwargs``)
+        runs after forward; a non-None result replaces the output.  ``prepend`` runs it first;
+        ``always_call`` also runs it (with output None) when forward raises."""
+        handle = self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+        if always_call:
+            self._hooks_always_call.add(handle.id)
         return handle
+
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """``hook(module, inputs)`` runs before forward; a non-None result replaces the inputs.
+        With ``with_kwargs``: ``hook(module, args, kwargs)`` returning None or ``(args, kwargs)``."""
+        return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to the module's
+        tensor inputs are computed; a non-None result (a tuple) replaces ``grad_input``."""
+        return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """``hook(module, grad_output)`` runs when the gradients of the module's outputs are computed;
+        a non-None result (a tuple) replaces ``grad_output``."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
 
     # -- registration -------------------------------------------------------------------
     def _check_init(self):
@@ -158,7 +223,7 @@ class Module:
         self._check_init()
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None, got {type(param).__name__}")
-        _check_name(self, name, "parameter")
+        _check_name(self, name, "parameter", self._parameters)
         self.__dict__.pop(name, None)
         self._parameters[name] = param
 
@@ -167,7 +232,7 @@ class Module:
         self._check_init()
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: {name!r} must be a Tensor or None, got {type(tensor).__name__}")
-        _check_name(self, name, "buffer")
+        _check_name(self, name, "buffer", self._buffers)
         self.__dict__.pop(name, None)
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
@@ -182,7 +247,7 @@ class Module:
         self._check_init()
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module or None, got {type(module).__name__}")
-        _check_name(self, name, "module")
+        _check_name(self, name, "module", self._modules)
         self.__dict__.pop(name, None)
         self._modules[name] = module
 
@@ -197,6 +262,14 @@ class Module:
                     raise AttributeError(f"{type(mod).__name__} has no submodule {part!r} (path {target!r})")
                 mod = mod._modules[part]
         return mod
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path ``target`` ('bn.running_mean')."""
+        mod_path, _, name = target.rpartition(".")
+        mod = self.get_submodule(mod_path)
+        if name not in mod._buffers:
+            raise AttributeError(f"{type(mod).__name__} has no buffer {name!r}")
+        return mod._buffers[name]
 
     def get_parameter(self, target):
         """The parameter at the dotted path ``target`` ('fc1.weight')."""
@@ -372,10 +445,10 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         if strict:
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
             if missing:
                 errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ". ")
+            if unexpected:
+                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ". ")
         for k, t in own.items():
             if k not in state_dict:
                 continue
@@ -450,12 +523,13 @@ def _name_failing_module(module, error):
     error.args = (f"{type(module).__name__}: model{path} {message}",)
 
 
-def _check_name(module, name, kind):
+def _check_name(module, name, kind, store):
     if not isinstance(name, str):
         raise TypeError(f"{kind} name must be a string, got {type(name).__name__}")
     if not name or "." in name:
         raise KeyError(f"{kind} name can't be empty or contain '.', got {name!r}")
-    if hasattr(type(module), name):
+    if name not in store and (hasattr(type(module), name) or name in module.__dict__
+                              or any(name in s for s in (module._parameters, module._buffers, module._modules))):
         raise KeyError(f"attribute {name!r} already exists on {type(module).__name__}")
 
 

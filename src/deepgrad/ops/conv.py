@@ -22,8 +22,10 @@ from deepgrad.kernels._compile import use_kernels
 from deepgrad.ops.im2col import (
     buffer_size,
     channels_first,
+    col2im,
     col2im_add,
     conv_out_size,
+    im2col,
     im2col_rows,
     nchw,
     padded_chwn,
@@ -398,6 +400,86 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return reshape(y, y.shape[1:]) if unbatched else y
 
 
+class Unfold(Function):
+    """Sliding blocks of x (N, C, H, W) as columns (N, C*kH*kW, L), PyTorch's ``F.unfold`` layout."""
+
+    def __init__(self, kernel, stride, pads, dilation, out_hw, x_shape):
+        self.geom = (kernel, stride, pads, dilation, out_hw)
+        self.x_shape = tuple(x_shape)
+
+    def forward(self, x):
+        kernel, stride, pads, dilation, out_hw = self.geom
+        col = im2col(x, kernel, stride, pads, dilation, out_hw)
+        return col.reshape(col.shape[0], -1, x.shape[0]).transpose(2, 0, 1)
+
+    def backward(self, gy):
+        return Fold(*self.geom, self.x_shape)(gy)
+
+
+class Fold(Function):
+    """The adjoint of ``Unfold``: columns (N, C*kH*kW, L) summed back onto an (N, C, H, W) image."""
+
+    def __init__(self, kernel, stride, pads, dilation, out_hw, x_shape):
+        self.geom = (kernel, stride, pads, dilation, out_hw)
+        self.x_shape = tuple(x_shape)
+
+    def forward(self, cols):
+        kernel, stride, pads, dilation, out_hw = self.geom
+        xp = get_array_module(cols)
+        col = xp.ascontiguousarray(cols.transpose(1, 2, 0)).reshape(cols.shape[1], -1)
+        return col2im(col, self.x_shape, kernel, stride, pads, dilation, out_hw)
+
+    def backward(self, gy):
+        return Unfold(*self.geom, self.x_shape)(gy)
+
+
+def _blocks(op, hw, kernel_size, dilation, padding, stride):
+    kernel = pair(kernel_size, "kernel_size", op)
+    dilation = pair(dilation, "dilation", op)
+    ph, pw = pair(padding, "padding", op, allow_zero=True)
+    stride = pair(stride, "stride", op)
+    out = tuple(conv_out_size(n, k, s, 2 * p, d) for n, k, s, p, d in zip(hw, kernel, stride, (ph, pw), dilation))
+    if min(out) < 1:
+        raise op_error(ValueError, f"{op}: kernel_size {kernel} with dilation {dilation}, padding {(ph, pw)} and "
+                                   f"stride {stride} gives no sliding block for a spatial size {tuple(hw)}")
+    return kernel, stride, (ph, ph, pw, pw), dilation, out
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+    """``F.unfold`` (im2col): (N, C, H, W) -> (N, C*kH*kW, L), one column per sliding block, the blocks
+    in row-major order; (C, H, W) -> (C*kH*kW, L)."""
+    op = "unfold"
+    x, unbatched = _unbatched(_as_t(input), op, 2)
+    geom = _blocks(op, x.shape[2:], kernel_size, dilation, padding, stride)
+    y = Unfold(*geom, x.shape)(x)
+    return reshape(y, y.shape[1:]) if unbatched else y
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+    """``F.fold`` (col2im): columns (N, C*kH*kW, L) summed into (N, C, *output_size), overlaps added;
+    the adjoint of ``unfold`` (unbatched (C*kH*kW, L) accepted)."""
+    op = "fold"
+    cols = _as_t(input)
+    if cols.ndim not in (2, 3):
+        raise op_error(ValueError, f"{op}: expected input of shape (N, C*kH*kW, L) or (C*kH*kW, L), "
+                                   f"got {tuple(cols.shape)}")
+    unbatched = cols.ndim == 2
+    if unbatched:
+        cols = reshape(cols, (1,) + cols.shape)
+    hw = pair(output_size, "output_size", op)
+    kernel, stride, pads, dilation, out = _blocks(op, hw, kernel_size, dilation, padding, stride)
+    kk = kernel[0] * kernel[1]
+    if cols.shape[1] % kk:
+        raise op_error(ValueError, f"{op}: input's dim 1 ({cols.shape[1]}) must be divisible by the product of "
+                                   f"kernel_size {kernel} = {kk} (input shape {tuple(input.shape)})")
+    if cols.shape[2] != out[0] * out[1]:
+        raise op_error(ValueError, f"{op}: output_size {hw}, kernel_size {kernel}, dilation {dilation}, padding "
+                                   f"{pads[::2]} and stride {stride} make {out[0]} * {out[1]} = {out[0] * out[1]} "
+                                   f"blocks, but the input has {cols.shape[2]} (input shape {tuple(input.shape)})")
+    y = Fold(kernel, stride, pads, dilation, out, (cols.shape[0], cols.shape[1] // kk) + hw)(cols)
+    return reshape(y, y.shape[1:]) if unbatched else y
+
+
 def _single(v, name, op, allow_zero=False):
     if isinstance(v, (tuple, list)):
         if len(v) != 1:
@@ -406,4 +488,4 @@ def _single(v, name, op, allow_zero=False):
     return pair(v, name, op, allow_zero)[0]
 
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]

@@ -14,41 +14,55 @@ from deepgrad.tensor import Tensor
 class Embedding(Function):
     """weight[indices] for an integer array ``indices`` of any shape."""
 
-    def __init__(self, indices, padding_idx=None):
+    def __init__(self, indices, padding_idx=None, scale_grad_by_freq=False):
         self.indices = indices
         self.padding_idx = padding_idx
+        self.scale_grad_by_freq = scale_grad_by_freq
 
     def forward(self, w):
         xp = _xp(w)
         return xp.take(w, self.indices, axis=0)
 
     def backward(self, gy):
-        return EmbeddingGrad(self.indices, self.inputs[0].shape[0], self.padding_idx)(gy)
+        return EmbeddingGrad(self.indices, self.inputs[0].shape[0], self.padding_idx, self.scale_grad_by_freq)(gy)
 
 
 class EmbeddingGrad(Function):
-    """Scatter-add of gy (shape indices.shape + (D,)) into a (num_embeddings, D) table."""
+    """Scatter-add of gy (shape indices.shape + (D,)) into a (num_embeddings, D) table, each row then
+    scaled: 0 for ``padding_idx``, 1 / (its id's count in the batch) with ``scale_grad_by_freq``."""
 
-    def __init__(self, indices, num, padding_idx):
+    def __init__(self, indices, num, padding_idx, scale_grad_by_freq=False):
         self.indices = indices
         self.num = num
         self.padding_idx = padding_idx
+        self.scale_grad_by_freq = scale_grad_by_freq
+
+    def _row_scale(self, xp, dtype):
+        """(num, 1) factors, or None when every row keeps its sum."""
+        if self.padding_idx is None and not self.scale_grad_by_freq:
+            return None
+        scale = xp.ones((self.num, 1), dtype=dtype)
+        if self.scale_grad_by_freq:
+            counts = xp.bincount(self.indices.reshape(-1), minlength=self.num)
+            scale /= xp.maximum(counts, 1).astype(dtype).reshape(-1, 1)
+        if self.padding_idx is not None:
+            scale[self.padding_idx] = 0
+        return scale
 
     def forward(self, gy):
         xp = _xp(gy)
         d = gy.shape[-1]
         gw = xp.zeros((self.num, d), dtype=gy.dtype)
         xp.add.at(gw, self.indices.reshape(-1), gy.reshape(-1, d))
-        if self.padding_idx is not None:
-            gw[self.padding_idx] = 0
+        scale = self._row_scale(xp, gy.dtype)
+        if scale is not None:
+            gw *= scale
         return gw
 
     def backward(self, ggw):
-        if self.padding_idx is not None:
-            xp = _xp(ggw.data)
-            mask = xp.ones((self.num, 1), dtype=ggw.dtype)
-            mask[self.padding_idx] = 0
-            ggw = ggw * Tensor._make(mask)
+        scale = self._row_scale(_xp(ggw.data), ggw.dtype)
+        if scale is not None:
+            ggw = ggw * Tensor._make(scale)
         return Embedding(self.indices)(ggw)
 
 
@@ -57,9 +71,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
     """``F.embedding``: ``weight[input]`` for integer ids ``input`` of any shape.
 
     ``padding_idx`` rows get no gradient; ``max_norm`` renormalizes (in place, as PyTorch) the
-    looked-up rows whose ``norm_type``-norm exceeds it."""
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
+    looked-up rows whose ``norm_type``-norm exceeds it; ``scale_grad_by_freq`` divides each row's
+    gradient by its id's count in ``input``; ``sparse`` is accepted (the gradient stays dense)."""
     xp = _xp(weight.data)
     idx = array_on("embedding", input, weight, "ids")
     if idx.dtype.kind not in "iu":
@@ -80,7 +93,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,  # 
         norms = (xp.abs(w[rows]) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
         w[rows] *= scale[:, None]
-    return Embedding(idx, padding_idx)(weight)
+    return Embedding(idx, padding_idx, bool(scale_grad_by_freq))(weight)
 
 
 def _xp(a):

@@ -162,9 +162,10 @@ class BinaryCrossEntropy(Function):
 
     def forward(self, p, y):
         xp = _xp(p)
-        if p.size and (float(p.min()) < 0 or float(p.max()) > 1):
+        if p.size and not (bool((p >= 0).all()) and bool((p <= 1).all())):  # NaN fails too, as in PyTorch
             raise op_error(ValueError, f"binary_cross_entropy: input values must be probabilities in [0, 1], "
-                                       f"got values in [{float(p.min()):.4g}, {float(p.max()):.4g}]")
+                                       f"got values in [{float(xp.nanmin(p)):.4g}, {float(xp.nanmax(p)):.4g}]"
+                                       f"{' and NaN' if bool(xp.isnan(p).any()) else ''}")
         with np.errstate(divide="ignore"):
             self.logp = xp.maximum(xp.log(p), -100.0)
             self.log1mp = xp.maximum(xp.log(1.0 - p), -100.0)
@@ -195,7 +196,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     input, target = _pair("binary_cross_entropy", input, target)
     loss = BinaryCrossEntropy()(input, target)
     if weight is not None:
-        loss = loss * as_tensor(weight, like=input)
+        loss = loss * _broadcast_weight("binary_cross_entropy", "weight", weight, input)
     return _reduce(loss, reduction)
 
 
@@ -265,18 +266,24 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if pos_weight is None:
         loss = BCEWithLogits()(input, target)
     else:
-        pos_weight = as_tensor(pos_weight, like=input)
-        try:
-            ok = np.broadcast_shapes(pos_weight.shape, input.shape) == input.shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise op_error(ValueError, f"binary_cross_entropy_with_logits: pos_weight shape {pos_weight.shape} "
-                                       f"does not broadcast to the input shape {input.shape}")
+        pos_weight = _broadcast_weight("binary_cross_entropy_with_logits", "pos_weight", pos_weight, input)
         loss = BCEWithLogits()(input, target, pos_weight)
     if weight is not None:
-        loss = loss * as_tensor(weight, like=input)
+        loss = loss * _broadcast_weight("binary_cross_entropy_with_logits", "weight", weight, input)
     return _reduce(loss, reduction)
+
+
+def _broadcast_weight(op, name, weight, input):  # noqa: A002
+    """``weight`` as a Tensor that broadcasts to the input's shape (else a ValueError naming both)."""
+    weight = as_tensor(weight, like=input)
+    try:
+        ok = np.broadcast_shapes(weight.shape, input.shape) == input.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise op_error(ValueError, f"{op}: {name} shape {weight.shape} does not broadcast to the input shape "
+                                   f"{input.shape}")
+    return weight
 
 
 # -- multi-class ------------------------------------------------------------------------------------

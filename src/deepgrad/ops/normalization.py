@@ -1,6 +1,7 @@
-"""Normalization ops: ``batch_norm`` and ``layer_norm``, each one fused Function.
+"""Normalization ops: ``batch_norm``, ``layer_norm``, ``group_norm``, ``instance_norm``, each one fused
+Function, and ``rms_norm`` / ``local_response_norm`` composed from ops.
 
-Both standardize x over some axes (xhat = (x - mean) / sqrt(var + eps), biased variance) and
+The fused ones standardize x over some axes (xhat = (x - mean) / sqrt(var + eps), biased variance) and
 then apply a per-feature affine map gamma * xhat + beta.  The backward is the closed form
 
     gx = inv_std * (g - mean(g) - xhat * mean(g * xhat)),   g = gy * gamma,
@@ -8,6 +9,10 @@ then apply a per-feature affine map gamma * xhat + beta.  The backward is the cl
 with the means over the normalized axes, so no graph of small ops is kept for it.
 """
 from __future__ import annotations
+
+import math
+
+import numpy as np
 
 from deepgrad.autograd import Function, config
 from deepgrad.errors import op_error
@@ -72,6 +77,19 @@ class LayerNorm(_Normalize):
     """Per-sample normalization over the trailing axes."""
 
 
+class GroupNorm(_Normalize):
+    """Per-sample, per-group normalization (the affine map per channel comes after)."""
+
+
+class InstanceNorm(_Normalize):
+    """Per-sample, per-channel normalization over the positions."""
+
+
+def _check_float(op, x):
+    if x.dtype.kind not in "fc":
+        raise op_error(TypeError, f"{op}: expected a floating point input, got {x.dtype} (convert it with .float())")
+
+
 def _affine_params(x, weight, bias, shape):
     xp = _xp(x.data)
     if weight is None:
@@ -92,6 +110,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     in place (running_var with the unbiased variance, as PyTorch; ``unbiased_running_var=False``
     takes the biased one, as Keras); otherwise the running statistics are used."""
     x = input
+    _check_float("batch_norm", x)
     if x.ndim < 2:
         raise op_error(ValueError, f"batch_norm: expected input of shape (N, C) or (N, C, *), got shape {x.shape}")
     C = x.shape[1]
@@ -134,6 +153,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
     """``F.layer_norm``: normalize over the last ``len(normalized_shape)`` axes, then
     weight * xhat + bias (weight and bias shaped ``normalized_shape``)."""
     x = input
+    _check_float("layer_norm", x)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
@@ -147,10 +167,122 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
     return LayerNorm(axes, eps, shape)(x, w, b)
 
 
+def _channel_affine(y, weight, bias, ndim):
+    """y * weight + bias with (C,) parameters broadcast over dim 1 of an ``ndim``-d tensor."""
+    pshape = (1, -1) + (1,) * (ndim - 2)
+    if weight is not None:
+        y = y * reshape(weight, pshape)
+    if bias is not None:
+        y = y + reshape(bias, pshape)
+    return y
+
+
+def _check_channel_params(op, x, names_params):
+    c = x.shape[1]
+    for name, t in names_params:
+        if t is not None and tuple(t.shape) != (c,):
+            raise op_error(ValueError, f"{op}: {name} has shape {tuple(t.shape)}, expected ({c},) "
+                                       f"for input of shape {x.shape}")
+
+
+def _standardize(cls, x, axes, eps):
+    """(x - mean) / sqrt(var + eps) over ``axes`` (the fused Function with unit scale); returns the Function too."""
+    xp = _xp(x.data)
+    one = Tensor._make(xp.ones((1,), dtype=x.dtype))
+    zero = Tensor._make(xp.zeros((1,), dtype=x.dtype))
+    fn = cls(axes, eps, (1,))
+    return fn(x, one, zero), fn
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """``F.group_norm``: split the C channels of (N, C, *) into ``num_groups`` groups, normalize each
+    group of each sample over its channels and positions, then weight * xhat + bias per channel."""
+    x = input
+    _check_float("group_norm", x)
+    if x.ndim < 2:
+        raise op_error(ValueError, f"group_norm: expected input of shape (N, C, *), got shape {x.shape}")
+    n, c = x.shape[:2]
+    if num_groups < 1 or c % num_groups:
+        raise op_error(ValueError, f"group_norm: expected the number of channels {c} to be divisible by "
+                                   f"num_groups, got num_groups={num_groups} (input shape {x.shape})")
+    _check_channel_params("group_norm", x, (("weight", weight), ("bias", bias)))
+    y, _ = _standardize(GroupNorm, reshape(x, (n, num_groups, -1)), (2,), eps)
+    return _channel_affine(reshape(y, x.shape), weight, bias, x.ndim)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,  # noqa: A002
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """``F.instance_norm``: normalize each channel of each sample of (N, C, *) over its positions.
+
+    With ``use_input_stats`` the sample statistics are used (and running_mean/running_var, when
+    given, move towards their batch averages by ``momentum``, the variance unbiased, as PyTorch);
+    otherwise the running statistics are used."""
+    x = input
+    _check_float("instance_norm", x)
+    if x.ndim < 3:
+        raise op_error(ValueError, f"instance_norm: expected input of shape (N, C, L) or (N, C, H, W), "
+                                   f"got shape {x.shape}")
+    _check_channel_params("instance_norm", x, (("running_mean", running_mean), ("running_var", running_var),
+                                               ("weight", weight), ("bias", bias)))
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise op_error(ValueError, "instance_norm: expected running_mean and running_var when "
+                                       "use_input_stats=False")
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    count = x.data.size // (x.shape[0] * x.shape[1])
+    if count <= 1:
+        raise op_error(ValueError, f"instance_norm: expected more than 1 spatial element when training, "
+                                   f"got input of shape {x.shape}")
+    y, fn = _standardize(InstanceNorm, x, tuple(range(2, x.ndim)), eps)
+    for run, stat, unbias in ((running_mean, fn.mean, 1.0), (running_var, fn.var, count / (count - 1))):
+        if run is not None:
+            r = _data(run)
+            batch = stat.reshape(x.shape[:2]).mean(axis=0) * unbias
+            r *= 1.0 - momentum
+            r += (momentum * batch).astype(r.dtype, copy=False)
+    return _channel_affine(y, weight, bias, x.ndim)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):  # noqa: A002
+    """``F.rms_norm``: x / sqrt(mean(x**2 over the last dims ``normalized_shape``) + eps) * weight;
+    ``eps=None`` is the machine epsilon of the input's dtype, as PyTorch."""
+    x = input
+    _check_float("rms_norm", x)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
+        raise op_error(ValueError, f"rms_norm: normalized_shape {shape} does not match the last dimensions "
+                                   f"of input of shape {x.shape} (expected shape (*, {', '.join(map(str, shape))}))")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise op_error(ValueError, f"rms_norm: weight has shape {tuple(weight.shape)}, expected {shape}")
+    eps = float(np.finfo(x.dtype).eps) if eps is None else eps
+    axes = tuple(range(x.ndim - k, x.ndim))
+    ms = _sum(x * x, axes, True) * (1.0 / max(1, math.prod(shape)))
+    y = x * (ms + eps) ** -0.5
+    return y if weight is None else y * weight
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):  # noqa: A002
+    """``F.local_response_norm`` (AlexNet): x / (k + alpha * mean of x**2 over ``size`` neighbouring
+    channels) ** beta, the window zero-padded as PyTorch's (size // 2 before, (size - 1) // 2 after)."""
+    from deepgrad.ops.pool import avg_pool2d
+    from deepgrad.ops.shape import pad
+
+    x = input
+    if x.ndim < 3:
+        raise op_error(ValueError, f"local_response_norm: expected input of shape (N, C, *) with at least 3 "
+                                   f"dims, got shape {x.shape}")
+    n, c = x.shape[:2]
+    sq = reshape(x * x, (n, 1, c, -1))
+    sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
+    div = reshape(avg_pool2d(sq, (size, 1), stride=1), x.shape)
+    return x / (div * alpha + k) ** beta
+
+
 def _xp(a):
     from deepgrad.backend import get_array_module
 
     return get_array_module(a)
 
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm", "rms_norm"]

@@ -1,4 +1,5 @@
-"""Pooling: max_pool2d, avg_pool2d, adaptive_avg_pool2d, global_avg_pool2d (and the 1-D forms).
+"""Pooling: max_pool2d, avg_pool2d, adaptive_avg/max_pool2d, max_unpool2d, lp_pool2d, global_avg_pool2d
+(and the 1-D forms).
 
 Every window op first copies the window cells into one contiguous (KH*KW, C, OH, OW, N)
 array (``im2col.pool_windows``: a strided view of (C, H, W, N) memory, see ``im2col.py``),
@@ -23,7 +24,7 @@ from deepgrad.errors import op_error
 from deepgrad.kernels._compile import use_kernels
 from deepgrad.ops.im2col import buffer_size, nchw, pair, pool_out_size, pool_windows, tiles_exactly
 from deepgrad.ops.reduction import sum as _sum
-from deepgrad.ops.shape import reshape
+from deepgrad.ops.shape import gather, reshape
 from deepgrad.tensor import Tensor, as_tensor
 
 
@@ -326,16 +327,7 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     op = "adaptive_avg_pool2d"
     x, unbatched = _batched(input, op)
     h, w = x.shape[2:]
-    if isinstance(output_size, (tuple, list)):
-        if len(output_size) != 2:
-            raise op_error(ValueError, f"{op}: output_size must be an int or a pair, got {output_size!r}")
-        oh, ow = output_size
-    else:
-        oh = ow = output_size
-    oh = h if oh is None else int(oh)
-    ow = w if ow is None else int(ow)
-    if oh < 1 or ow < 1:
-        raise op_error(ValueError, f"{op}: output_size must be positive, got {output_size!r}")
+    oh, ow = _output_size(op, output_size, (h, w))
     if oh == 1 and ow == 1:
         y = _sum(x, axis=(2, 3), keepdims=True) * (1.0 / (h * w))
     elif h % oh == 0 and w % ow == 0:
@@ -348,11 +340,159 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     return reshape(y, y.shape[1:]) if unbatched else y
 
 
+def _output_size(op, output_size, hw):
+    """PyTorch's output_size: an int, a pair, None in a pair keeps that axis."""
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise op_error(ValueError, f"{op}: output_size must be an int or a pair, got {output_size!r}")
+        oh, ow = output_size
+    else:
+        oh = ow = output_size
+    out = (hw[0] if oh is None else int(oh), hw[1] if ow is None else int(ow))
+    if min(out) < 1:
+        raise op_error(ValueError, f"{op}: output_size must be positive, got {output_size!r}")
+    return out
+
+
+def _adaptive_bounds(size, out):
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):  # noqa: A002
+    """Max over PyTorch's adaptive windows [floor(i*H/OH), ceil((i+1)*H/OH)) (and the same along W).
+
+    The first maximum of each window (NaN counts as one) gets the gradient; ``return_indices``
+    also gives its int64 index into each flattened H*W input plane."""
+    op = "adaptive_max_pool2d"
+    x, unbatched = _batched(input, op)
+    n, c, h, w = x.shape
+    oh, ow = _output_size(op, output_size, (h, w))
+    if h % oh == 0 and w % ow == 0:  # equal windows tiling the input: plain max pooling
+        return max_pool2d(input, (h // oh, w // ow), return_indices=return_indices)
+    xp = get_array_module(x.data)
+    a = x.data
+    idx = xp.empty((n, c, oh, ow), dtype=np.int64)
+    for i, (h0, h1) in enumerate(_adaptive_bounds(h, oh)):
+        for j, (w0, w1) in enumerate(_adaptive_bounds(w, ow)):
+            k = a[:, :, h0:h1, w0:w1].reshape(n, c, -1).argmax(axis=-1)
+            idx[:, :, i, j] = (h0 + k // (w1 - w0)) * w + w0 + k % (w1 - w0)
+    y = reshape(gather(reshape(x, (n, c, h * w)), 2, idx.reshape(n, c, oh * ow)), (n, c, oh, ow))
+    if unbatched:
+        y, idx = reshape(y, y.shape[1:]), idx[0]
+    return (y, Tensor(idx)) if return_indices else y
+
+
+def _as_2d(op, input):  # noqa: A002
+    """(N, C, L) or (C, L) as (..., 1, L)."""
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    if x.ndim not in (2, 3):
+        raise op_error(ValueError, f"{op}: expected input of shape (N, C, L) or (C, L), got {tuple(x.shape)}")
+    return reshape(x, x.shape[:-1] + (1, x.shape[-1]))
+
+
+def _drop_h(y):
+    return reshape(y, y.shape[:-2] + (y.shape[-1],))
+
+
+def adaptive_avg_pool1d(input, output_size):  # noqa: A002
+    """Average pooling of (N, C, L) to a fixed length ``output_size`` (PyTorch's adaptive windows)."""
+    return _drop_h(adaptive_avg_pool2d(_as_2d("adaptive_avg_pool1d", input), (1, _one(output_size))))
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):  # noqa: A002
+    """Max pooling of (N, C, L) to a fixed length ``output_size`` (PyTorch's adaptive windows)."""
+    out = adaptive_max_pool2d(_as_2d("adaptive_max_pool1d", input), (1, _one(output_size)), return_indices)
+    if return_indices:
+        return _drop_h(out[0]), Tensor(out[1].data.reshape(out[1].shape[:-2] + (out[1].shape[-1],)))
+    return _drop_h(out)
+
+
+class _Unpool(Function):
+    """Zeros of ``out_shape`` with x written at the flat positions ``pos`` (PyTorch's max_unpool: a
+    position taken twice holds one value, not the sum); backward reads gy at those positions."""
+
+    def __init__(self, pos, out_shape):
+        self.pos = pos
+        self.out_shape = out_shape
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        out = xp.zeros(int(np.prod(self.out_shape)), dtype=x.dtype)
+        out[self.pos.reshape(-1)] = x.reshape(-1)
+        self.x_shape = x.shape
+        return out.reshape(self.out_shape)
+
+    def backward(self, gy):
+        from deepgrad.ops.shape import TakeFlat
+
+        return reshape(TakeFlat(self.pos)(gy), self.x_shape)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """The partial inverse of ``max_pool2d``: each value of ``input`` (N, C, H, W) is put back at its
+    ``indices`` (as ``return_indices=True`` gives them) in a zero (N, C, H_out, W_out) output with
+    H_out = (H - 1)*stride - 2*padding + kernel_size (or ``output_size``)."""
+    op = "max_unpool2d"
+    x, unbatched = _batched(input, op)
+    xp = get_array_module(x.data)
+    idx = indices.data if isinstance(indices, Tensor) else xp.asarray(indices)
+    if tuple(idx.shape) != tuple(input.shape) or idx.dtype.kind not in "iu":
+        raise op_error(ValueError, f"{op}: indices must be integers of the input's shape {tuple(input.shape)}, "
+                                   f"got {idx.dtype} of shape {tuple(idx.shape)}")
+    kernel = pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None else pair(stride, "stride", op)
+    pad = pair(padding, "padding", op, allow_zero=True)
+    n, c, h, w = x.shape
+    default = tuple((s - 1) * st - 2 * p + k for s, st, p, k in zip((h, w), stride, pad, kernel))
+    out = default if output_size is None else tuple(int(v) for v in tuple(output_size)[-2:])
+    if len(out) != 2 or min(out) < 1:
+        raise op_error(ValueError, f"{op}: output_size must end with 2 positive sizes, got {output_size!r}")
+    plane = out[0] * out[1]
+    idx = idx.reshape(n, c, h * w).astype(np.int64)
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= plane):
+        raise op_error(ValueError, f"{op}: index {int(idx.max()) if int(idx.max()) >= plane else int(idx.min())} "
+                                   f"is out of range for an output plane of size {out} (input {tuple(input.shape)})")
+    pos = idx + (xp.arange(n * c, dtype=np.int64) * plane).reshape(n, c, 1)
+    y = _Unpool(pos, (n, c) + out)(x)
+    return reshape(y, y.shape[1:]) if unbatched else y
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
+    """``max_unpool2d`` over a height of 1, for (N, C, L) with indices from ``max_pool1d``."""
+    x = _as_2d("max_unpool1d", input)
+    idx = indices.data if isinstance(indices, Tensor) else indices
+    idx = idx.reshape(idx.shape[:-1] + (1, idx.shape[-1]))
+    size = None if output_size is None else (1, int(tuple(output_size)[-1]))
+    return _drop_h(max_unpool2d(x, idx, (1, _one(kernel_size)), (1, _one(stride if stride is not None else
+                                                                             kernel_size)),
+                                (0, _one(padding)), size))
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling: (sum over each window of x**p) ** (1/p), as PyTorch computes it."""
+    from deepgrad.ops.activation import relu
+    from deepgrad.ops.elementwise import abs as abs_
+    from deepgrad.ops.elementwise import sign
+
+    kh, kw = pair(kernel_size, "kernel_size", "lp_pool2d")
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    out = avg_pool2d(x ** norm_type, (kh, kw), stride, 0, ceil_mode)
+    return (sign(out) * relu(abs_(out)) * float(kh * kw)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
+    """Power-average pooling over the last axis of (N, C, L)."""
+    k = _one(kernel_size)
+    s = None if stride is None else (1, _one(stride))
+    return _drop_h(lp_pool2d(_as_2d("lp_pool1d", input), norm_type, (1, k), s, ceil_mode))
+
+
 def global_avg_pool2d(input, keepdim=False):  # noqa: A002
-    """Mean over the spatial axes: (N, C, H, W) -> (N, C) (or (N, C, 1, 1) with ``keepdim``)."""
-    x, _ = _batched(input, "global_avg_pool2d")
+    """Mean over the spatial axes: (N, C, H, W) -> (N, C) (or (N, C, 1, 1) with ``keepdim``); (C, H, W) -> (C,)."""
+    x, unbatched = _batched(input, "global_avg_pool2d")
     h, w = x.shape[2:]
-    return _sum(x, axis=(2, 3), keepdims=keepdim) * (1.0 / (h * w))
+    y = _sum(x, axis=(2, 3), keepdims=keepdim) * (1.0 / (h * w))
+    return reshape(y, y.shape[1:]) if unbatched else y
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,  # noqa: A002
@@ -385,4 +525,6 @@ def _one(v):
     return v[0] if isinstance(v, (tuple, list)) else v
 
 
-__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d", "max_pool1d", "avg_pool1d"]
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d", "max_pool1d", "avg_pool1d",
+           "adaptive_max_pool2d", "adaptive_max_pool1d", "adaptive_avg_pool1d", "max_unpool2d", "max_unpool1d",
+           "lp_pool2d", "lp_pool1d"]

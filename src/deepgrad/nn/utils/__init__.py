@@ -96,14 +96,19 @@ def parameters_to_vector(parameters):
 def vector_to_parameters(vec, parameters):
     """Copy consecutive slices of the 1-D ``vec`` into the parameters (in place)."""
     data = vec.data if isinstance(vec, Tensor) else vec
+    params = list(_params(parameters))
+    total = sum(p.numel() for p in params)
+    if data.ndim != 1 or data.shape[0] != total:
+        raise ValueError(f"vector_to_parameters: expected a 1-D vector of {total} elements (the parameters' total), "
+                         f"got shape {tuple(data.shape)}")
     i = 0
-    for p in _params(parameters):
+    for p in params:
         n = p.numel()
         p.data[...] = data[i:i + n].reshape(p.shape)
         i += n
-    if i != data.shape[0]:
-        raise ValueError(f"vector_to_parameters: vector has {data.shape[0]} elements, the parameters {i}")
 
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "l1_penalty", "l2_penalty", "parameters_to_vector",
-           "vector_to_parameters"]
+           "vector_to_parameters", "rnn"]
+
+from deepgrad.nn.utils import rnn  # noqa: E402 - nn.utils.rnn: pad_sequence, pack_padded_sequence, ...
