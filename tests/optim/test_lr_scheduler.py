@@ -41,6 +41,20 @@ CASES = [
     ("OneCycleLR", dict(max_lr=0.5, total_steps=60, cycle_momentum=False), "SGD", {}),
     ("OneCycleLR", dict(max_lr=[0.5, 0.2], total_steps=STEPS, base_momentum=[0.8, 0.7], max_momentum=0.9),
      "AdamW", {}),
+    ("MultiplicativeLR", dict(lr_lambda=_scale), "SGD", {}),
+    ("MultiplicativeLR", dict(lr_lambda=[_scale, _warm]), "Adam", {}),
+    ("ConstantLR", dict(), "SGD", {}),
+    ("ConstantLR", dict(factor=0.5, total_iters=8), "Adam", {}),
+    ("PolynomialLR", dict(), "SGD", {}),
+    ("PolynomialLR", dict(total_iters=30, power=2.0), "SGD", {}),
+    ("CosineAnnealingWarmRestarts", dict(T_0=10), "SGD", {}),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.001), "Adam", {}),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=5), "SGD", dict(momentum=0.9)),
+    ("CyclicLR", dict(base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=4, step_size_down=7, mode="triangular2"),
+     "SGD", dict(momentum=0.9)),
+    ("CyclicLR", dict(base_lr=0.001, max_lr=[0.1, 0.05], step_size_up=6, mode="exp_range", gamma=0.97), "Adam", {}),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=3, scale_fn=_scale, scale_mode="iterations",
+                      cycle_momentum=False), "SGD", {}),
 ]
 
 
@@ -92,7 +106,7 @@ def test_lr_sequence_matches_torch(case):
         ref.step()
         _assert_close(ours.get_last_lr(), ref.get_last_lr(), f"step {step}")
         _assert_close([g["lr"] for g in ours_opt.param_groups], [g["lr"] for g in ref_opt.param_groups], "lr")
-        if name == "OneCycleLR":
+        if name in ("OneCycleLR", "CyclicLR"):
             _assert_close(_momenta(ours_opt), _momenta(ref_opt), f"momentum at step {step}")
         seen.add(round(ours.get_last_lr()[0], 12))
     assert len(seen) > 1  # the schedule really changed the lr

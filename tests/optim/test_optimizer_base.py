@@ -17,6 +17,8 @@ ALL = [
     (optim.Adadelta, dict()),
     (optim.Adamax, dict()),
     (optim.NAdam, dict()),
+    (optim.RAdam, dict(weight_decay=0.01)),
+    (optim.Rprop, dict()),
 ]
 IDS = [cls.__name__ for cls, _ in ALL]
 
@@ -172,6 +174,8 @@ ROUND_TRIP = [
     (optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
     (optim.Adagrad, dict(lr=0.1)),
     (optim.NAdam, dict(lr=0.01)),
+    (optim.RAdam, dict(lr=0.01)),
+    (optim.Rprop, dict(lr=0.01)),
 ]
 
 

@@ -46,6 +46,13 @@ CASES = [
     ("NAdam", dict(lr=0.01, weight_decay=0.01, momentum_decay=0.01), dict(weight_decay=0.1)),
     ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True), None),
     ("NAdam", dict(lr=0.01, maximize=True), None),
+    ("RAdam", dict(lr=0.01), dict(lr=0.005)),
+    ("RAdam", dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.01), dict(weight_decay=0.1)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True), None),
+    ("RAdam", dict(lr=0.01, maximize=True), None),
+    ("Rprop", dict(lr=0.01), dict(lr=0.005)),
+    ("Rprop", dict(lr=0.02, etas=(0.3, 1.5), step_sizes=(1e-4, 0.05)), dict(etas=(0.5, 1.1))),
+    ("Rprop", dict(lr=0.01, maximize=True), None),
 ]
 
 
@@ -98,7 +105,7 @@ def test_update_rule_matches_torch_on_the_same_gradients(case):
 
 def test_every_optimizer_is_covered():
     assert {name for name, _, _ in CASES} == {"SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adadelta",
-                                             "Adamax", "NAdam"}
+                                             "Adamax", "NAdam", "RAdam", "Rprop"}
 
 
 if __name__ == "__main__":

@@ -16,10 +16,13 @@ from deepgrad.optim.adagrad import Adagrad
 from deepgrad.optim.adam import Adam
 from deepgrad.optim.adamax import Adamax
 from deepgrad.optim.adamw import AdamW
+from deepgrad.optim.lbfgs import LBFGS
 from deepgrad.optim.nadam import NAdam
 from deepgrad.optim.optimizer import Optimizer
+from deepgrad.optim.radam import RAdam
 from deepgrad.optim.rmsprop import RMSprop
+from deepgrad.optim.rprop import Rprop
 from deepgrad.optim.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "Adadelta", "Adamax", "NAdam",
-           "lr_scheduler"]
+           "RAdam", "Rprop", "LBFGS", "lr_scheduler"]

@@ -11,19 +11,18 @@ As ``torch.optim.Adadelta``::
 from __future__ import annotations
 
 from deepgrad.backend import get_array_module
-from deepgrad.optim.optimizer import Optimizer, _grad
+from deepgrad.optim.optimizer import Optimizer, _grad, check_flags, check_nonnegative
 
 
 class Adadelta(Optimizer):
     """Adadelta, updating parameters in place."""
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
-        if lr < 0.0:
-            raise ValueError(f"Adadelta: invalid learning rate {lr} (must be >= 0)")
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False, **flags):
+        check_flags("Adadelta", flags)
+        check_nonnegative("Adadelta", lr=lr)
         if not 0.0 <= rho <= 1.0:
-            raise ValueError(f"Adadelta: invalid rho {rho} (must be in [0, 1])")
-        if eps < 0.0 or weight_decay < 0.0:
-            raise ValueError(f"Adadelta: eps and weight_decay must be >= 0, got {eps} and {weight_decay}")
+            raise ValueError(f"Adadelta: Invalid rho value: {rho} (must be in [0, 1])")
+        check_nonnegative("Adadelta", eps=eps, weight_decay=weight_decay)
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 

@@ -10,18 +10,17 @@ As ``torch.optim.Adagrad`` (and seed 001's slides: alpha / sqrt(sum of g^2))::
 from __future__ import annotations
 
 from deepgrad.backend import get_array_module
-from deepgrad.optim.optimizer import Optimizer, _grad
+from deepgrad.optim.optimizer import Optimizer, _grad, check_flags, check_nonnegative
 
 
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al., 2011), updating parameters in place."""
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
-                 maximize=False):
-        for name, value in (("learning rate", lr), ("lr_decay", lr_decay), ("weight_decay", weight_decay),
-                            ("initial_accumulator_value", initial_accumulator_value), ("eps", eps)):
-            if value < 0.0:
-                raise ValueError(f"Adagrad: invalid {name} {value} (must be >= 0)")
+                 maximize=False, **flags):
+        check_flags("Adagrad", flags)
+        check_nonnegative("Adagrad", lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                          initial_accumulator_value=initial_accumulator_value, eps=eps)
         defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, maximize=maximize)
         super().__init__(params, defaults)

@@ -16,25 +16,21 @@ from __future__ import annotations
 from deepgrad.backend import get_array_module
 from deepgrad.kernels._compile import use_kernels
 from deepgrad.kernels.optim import adam_update
-from deepgrad.optim.optimizer import Optimizer
+from deepgrad.optim.optimizer import Optimizer, check_betas, check_flags, check_nonnegative
 
 
 def _check(name, lr, betas, eps, weight_decay):
-    if lr < 0.0:
-        raise ValueError(f"{name}: invalid learning rate {lr} (must be >= 0)")
-    if eps < 0.0:
-        raise ValueError(f"{name}: invalid eps {eps} (must be >= 0)")
-    if len(betas) != 2 or not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
-        raise ValueError(f"{name}: invalid betas {betas} (expected two values in [0, 1))")
-    if weight_decay < 0.0:
-        raise ValueError(f"{name}: invalid weight_decay {weight_decay} (must be >= 0)")
+    check_nonnegative(name, lr=lr, eps=eps)
+    check_betas(name, betas)
+    check_nonnegative(name, weight_decay=weight_decay)
 
 
 class Adam(Optimizer):
     """Adam (Kingma and Ba, 2014), optionally AMSGrad, updating parameters in place."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
-                 maximize=False, decoupled_weight_decay=False):
+                 maximize=False, decoupled_weight_decay=False, **flags):
+        check_flags(type(self).__name__, flags)
         _check(type(self).__name__, lr, betas, eps, weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)

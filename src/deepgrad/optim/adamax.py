@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from deepgrad.backend import get_array_module
 from deepgrad.optim.adam import _check
-from deepgrad.optim.optimizer import Optimizer, _grad
+from deepgrad.optim.optimizer import Optimizer, _grad, check_flags
 
 
 class Adamax(Optimizer):
     """Adamax, updating parameters in place."""
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *, maximize=False):
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *, maximize=False, **flags):
+        check_flags("Adamax", flags)
         _check("Adamax", lr, betas, eps, weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)

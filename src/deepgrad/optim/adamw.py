@@ -12,9 +12,9 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (default 1e-2), updating parameters in place."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
-                 maximize=False):
+                 maximize=False, **flags):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize, decoupled_weight_decay=True)
+                         maximize=maximize, decoupled_weight_decay=True, **flags)
 
     def load_state_dict(self, state_dict):
         """Load as Adam does; AdamW always keeps its decay decoupled."""

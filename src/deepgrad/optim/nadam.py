@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from deepgrad.backend import get_array_module
 from deepgrad.optim.adam import _check
-from deepgrad.optim.optimizer import Optimizer
+from deepgrad.optim.optimizer import Optimizer, check_flags, check_nonnegative
 
 
 class NAdam(Optimizer):
     """NAdam, updating parameters in place."""
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, maximize=False):
+                 decoupled_weight_decay=False, *, maximize=False, **flags):
+        check_flags("NAdam", flags)
         _check("NAdam", lr, betas, eps, weight_decay)
-        if momentum_decay < 0.0:
-            raise ValueError(f"NAdam: invalid momentum_decay {momentum_decay} (must be >= 0)")
+        check_nonnegative("NAdam", momentum_decay=momentum_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                         momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
                         maximize=maximize)

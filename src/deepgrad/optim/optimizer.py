@@ -10,7 +10,8 @@ parameter stays float32 (NEP 50).  A parameter whose ``grad`` is None is skipped
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+import functools
+from collections import OrderedDict, defaultdict
 
 from deepgrad.autograd import enable_grad
 from deepgrad.backend import get_array_module
@@ -36,7 +37,14 @@ class Optimizer:
         SGD([{'params': body}, {'params': head, 'lr': 1e-3}], lr=1e-2, momentum=0.9)
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:  # a custom optimizer's own step runs the step hooks too
+            cls.step = _with_step_hooks(cls.__dict__["step"])
+
     def __init__(self, params, defaults):
+        self._step_pre_hooks = OrderedDict()
+        self._step_post_hooks = OrderedDict()
         self.defaults = defaults
         self.state = defaultdict(dict)  # keyed by the parameter Tensor itself
         self.param_groups = []
@@ -115,6 +123,15 @@ class Optimizer:
             self._step_group(group)
         return loss
 
+    def register_step_pre_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs before each ``step``; it may return ``(args, kwargs)``
+        to replace them.  Returns a handle whose ``remove()`` unregisters it."""
+        return _add_hook(self, "_step_pre_hooks", hook)
+
+    def register_step_post_hook(self, hook):
+        """``hook(optimizer, args, kwargs)`` runs after each ``step``."""
+        return _add_hook(self, "_step_post_hooks", hook)
+
     def _step_group(self, group):
         raise NotImplementedError(f"{type(self).__name__} does not define _step_group(group)")
 
@@ -177,6 +194,79 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def check_nonnegative(name, **values):
+    """Raise PyTorch's ValueError ("Invalid learning rate: -1") for a negative hyperparameter."""
+    for key, value in values.items():
+        if value < 0.0:
+            raise ValueError(f"{name}: Invalid {_LABELS.get(key, key + ' value')}: {value} (must be >= 0)")
+
+
+_PERF_FLAGS = ("foreach", "capturable", "differentiable", "fused")
+
+
+def check_flags(name, flags):
+    """Accept PyTorch's implementation switches (``foreach``, ``fused``, ``capturable``), which do not
+    change the result; ``differentiable=True`` (gradients through the update) is not supported."""
+    for key in flags:
+        if key not in _PERF_FLAGS:
+            raise TypeError(f"{name}.__init__() got an unexpected keyword argument {key!r}")
+    if flags.get("differentiable"):
+        raise NotImplementedError(f"{name}: differentiable=True (gradients through the update) is not supported")
+
+
+def check_betas(name, betas):
+    """Raise PyTorch's ValueError for betas outside [0, 1)."""
+    if len(betas) != 2:
+        raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas}")
+    for i, b in enumerate(betas):
+        if not 0.0 <= b < 1.0:
+            raise ValueError(f"{name}: Invalid beta parameter at index {i}: {b} (betas must be in [0, 1))")
+
+
+def _add_hook(opt, store, hook):
+    from deepgrad.nn.module import RemovableHandle
+
+    hooks = opt.__dict__.setdefault(store, OrderedDict())
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def _with_step_hooks(step):
+    """``step`` wrapped to run the optimizer's step pre- and post-hooks (once, even when a subclass's
+    step calls ``super().step()``)."""
+
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        pre, post = self.__dict__.get("_step_pre_hooks"), self.__dict__.get("_step_post_hooks")
+        if not (pre or post) or self.__dict__.get("_in_step"):
+            return step(self, *args, **kwargs)
+        self._in_step = True
+        args = (self, *args)  # as PyTorch: the hooks see the optimizer as the first argument too
+        try:
+            for hook in list(pre.values()) if pre else []:
+                res = hook(self, args, kwargs)
+                if res is not None:
+                    if not (isinstance(res, tuple) and len(res) == 2):
+                        raise RuntimeError(f"{type(self).__name__}: a step pre-hook must return None or "
+                                           f"(args, kwargs), got {type(res).__name__}")
+                    args, kwargs = res
+            out = step(*args, **kwargs)
+            for hook in list(post.values()) if post else []:
+                hook(self, args, kwargs)
+            return out
+        finally:
+            self._in_step = False
+
+    return wrapper
+
+
+Optimizer.step = _with_step_hooks(Optimizer.step)
 
 
 def _cast_state(param, key, value):

@@ -12,18 +12,16 @@ As ``torch.optim.RMSprop``::
 from __future__ import annotations
 
 from deepgrad.backend import get_array_module
-from deepgrad.optim.optimizer import Optimizer, _grad
+from deepgrad.optim.optimizer import Optimizer, _grad, check_flags, check_nonnegative
 
 
 class RMSprop(Optimizer):
     """RMSprop (Hinton's lecture 6e), optionally centered and with momentum, updating in place."""
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
-                 maximize=False):
-        for name, value in (("learning rate", lr), ("alpha", alpha), ("eps", eps), ("weight_decay", weight_decay),
-                            ("momentum", momentum)):
-            if value < 0.0:
-                raise ValueError(f"RMSprop: invalid {name} {value} (must be >= 0)")
+                 maximize=False, **flags):
+        check_flags("RMSprop", flags)
+        check_nonnegative("RMSprop", lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
                         weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)

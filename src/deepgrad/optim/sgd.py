@@ -14,22 +14,19 @@ from __future__ import annotations
 
 from deepgrad.kernels._compile import use_kernels
 from deepgrad.kernels.optim import sgd_update
-from deepgrad.optim.optimizer import Optimizer
+from deepgrad.optim.optimizer import Optimizer, check_flags, check_nonnegative
 
 
 class SGD(Optimizer):
     """Stochastic gradient descent (optionally with momentum), updating parameters in place."""
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
-        if lr < 0.0:
-            raise ValueError(f"SGD: invalid learning rate {lr} (must be >= 0)")
-        if momentum < 0.0:
-            raise ValueError(f"SGD: invalid momentum {momentum} (must be >= 0)")
-        if weight_decay < 0.0:
-            raise ValueError(f"SGD: invalid weight_decay {weight_decay} (must be >= 0)")
+                 maximize=False, **flags):
+        check_flags("SGD", flags)
+        check_nonnegative("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"SGD: nesterov needs momentum > 0 and dampening = 0, got momentum={momentum}, "
+            raise ValueError(f"SGD: Nesterov momentum requires a momentum and zero dampening (nesterov=True), "
+                             f"got momentum={momentum}, "
                              f"dampening={dampening}")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize)
