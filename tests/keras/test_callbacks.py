@@ -155,7 +155,7 @@ def test_progbar_logger_plain_text(capsys):
     model = _model()
     model.fit(X, Y, epochs=1, verbose=1, callbacks=[callbacks.ProgbarLogger(use_tqdm=False)])
     out = capsys.readouterr().out
-    assert "Epoch 1/1" in out and "ms/step" in out and "loss:" in out
+    assert "Epoch 1/1" in out and "s/step" in out and "loss:" in out
 
 
 def test_progbar_logger_tqdm(capsys):

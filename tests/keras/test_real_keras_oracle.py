@@ -31,6 +31,11 @@ CASES = [
     ("RMSprop", {"learning_rate": 0.01, "weight_decay": 0.01}, "categorical_crossentropy", "sigmoid"),
     ("Adagrad", {"learning_rate": 0.1}, "categorical_crossentropy", "sigmoid"),
     ("Adagrad", {"learning_rate": 0.1, "initial_accumulator_value": 0.0}, "categorical_crossentropy", "sigmoid"),
+    ("Adamax", {"learning_rate": 0.01}, "categorical_crossentropy", "relu"),
+    ("Nadam", {"learning_rate": 0.01}, "categorical_crossentropy", "tanh"),
+    ("Nadam", {"learning_rate": 0.01, "beta_1": 0.8, "weight_decay": 0.01}, "categorical_crossentropy", "relu"),
+    ("Adadelta", {"learning_rate": 1.0}, "categorical_crossentropy", "sigmoid"),
+    ("Adadelta", {"learning_rate": 0.5, "rho": 0.9, "clipnorm": 0.1}, "categorical_crossentropy", "relu"),
     ("SGD", {"learning_rate": 0.5}, "binary_crossentropy", "relu"),
     *[("SGD", {"learning_rate": 0.2}, loss, "tanh") for loss in (
         "huber", "kl_divergence", "categorical_hinge", "mean_absolute_error", "mean_squared_logarithmic_error",

@@ -132,3 +132,36 @@ def test_functional_config_with_a_huge_layer_is_refused_before_allocating(tmp_pa
     finally:
         tracemalloc.stop()
     assert peak < 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize("make,key,value", [
+    (lambda: layers.LSTM(3), "units", 10**6),
+    (lambda: layers.Conv1D(2, 3), "filters", 10**7),
+    (lambda: layers.SeparableConv2D(2, 3), "depth_multiplier", 10**7),
+    (lambda: layers.Bidirectional(layers.GRU(2)), None, 10**6),
+])
+def test_huge_new_layers_are_refused_before_allocating(tmp_path, make, key, value):
+    shape = (6, 6, 2) if key == "depth_multiplier" else (5, 4)
+    m = Sequential([layers.Input(shape), make()])
+    m.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    config = json.loads(members["config.json"])
+    entry = config["config"]["layers"][-1]["config"]
+    if key is None:
+        entry["layer"]["config"]["units"] = value
+    else:
+        entry[key] = value
+    members["config.json"] = json.dumps(config).encode()
+    with pytest.raises(SavingError, match="would have .* weights"):
+        load_model(_write(tmp_path / "evil.keras", members))
+
+
+def test_layers_without_bias_or_scale_load_back(tmp_path):
+    m = Sequential([layers.Input((6, 6, 1)), layers.Conv2D(2, 3, use_bias=False),
+                    layers.BatchNormalization(center=False), layers.Reshape((16, 2)),
+                    layers.LSTM(3, use_bias=False), layers.LayerNormalization(scale=False),
+                    layers.Dense(2, use_bias=False)])
+    m.save(tmp_path / "nb.keras")
+    x = np.random.default_rng(0).random((2, 6, 6, 1)).astype(np.float32)
+    np.testing.assert_array_equal(load_model(tmp_path / "nb.keras").predict(x, verbose=0), m.predict(x, verbose=0))

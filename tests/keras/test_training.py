@@ -64,7 +64,7 @@ def test_evaluate_return_shapes():
     out = model.evaluate(x, y, verbose=0)
     assert isinstance(out, list) and len(out) == 3 and out[0] == pytest.approx(loss)
     d = model.evaluate(x, y, verbose=0, return_dict=True)
-    assert list(d) == ["loss", "accuracy", "mae"]
+    assert list(d) == ["accuracy", "loss", "mae"]  # Keras 3 sorts the dict by name
     assert model.metrics_names == ["loss", "accuracy", "mae"]
     p = model.predict(x, batch_size=10, verbose=0)  # 64 = 6 * 10 + 4
     assert p.shape == (64, 2)

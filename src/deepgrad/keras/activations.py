@@ -101,10 +101,72 @@ def mish(x):
     return x * F.tanh(F.softplus(x))
 
 
+def hard_silu(x):
+    """x * hard_sigmoid(x) (also called hard_swish)."""
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def celu(x, alpha=1.0):
+    """max(x, 0) + min(alpha * (exp(x / alpha) - 1), 0)."""
+    a = float(alpha)
+    return F.relu(x) - F.relu(-(((x * (1.0 / a)).clamp(max=0.0).exp() - 1.0) * a))
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x)."""
+    return F.logsigmoid(x)
+
+
+def hard_tanh(x):
+    """x clipped to [-1, 1]."""
+    return F.hardtanh(x)
+
+
+def tanh_shrink(x):
+    """x - tanh(x)."""
+    return x - F.tanh(x)
+
+
+def soft_shrink(x, threshold=0.5):
+    """x - threshold above threshold, x + threshold below -threshold, 0 between."""
+    t = float(threshold)
+    return F.relu(x - t) - F.relu(-x - t)
+
+
+def hard_shrink(x, threshold=0.5):
+    """x where |x| > threshold, else 0."""
+    return F.where(x.abs() > float(threshold), x, x * 0.0)
+
+
+def squareplus(x, b=4):
+    """(x + sqrt(x^2 + b)) / 2."""
+    return (x + (x * x + float(b)).sqrt()) * 0.5
+
+
+def sparse_plus(x):
+    """0 for x <= -1, (x + 1)^2 / 4 for -1 < x < 1, x for x >= 1."""
+    mid = (x.clamp(min=-1.0, max=1.0) + 1.0)
+    return F.where(x >= 1.0, x, mid * mid * 0.25)
+
+
+def glu(x, axis=-1):
+    """a * sigmoid(b) with a, b the two halves of ``x`` along ``axis``."""
+    n = x.shape[axis]
+    if n % 2:
+        raise ValueError(f"glu: the size of axis {axis} must be even, got shape {tuple(x.shape)}")
+    a, b = F.split(x, n // 2, dim=axis)
+    return a * F.sigmoid(b)
+
+
 _ACTIVATIONS = {fn.__name__: fn for fn in (linear, relu, sigmoid, tanh, softmax, log_softmax, elu, selu, gelu,
                                              silu, softplus, softsign, leaky_relu, relu6, hard_sigmoid,
-                                             exponential, mish)}
+                                             exponential, mish, hard_silu, celu, log_sigmoid, hard_tanh,
+                                             tanh_shrink, soft_shrink, hard_shrink, squareplus, sparse_plus, glu)}
 _ACTIVATIONS["swish"] = silu
+_ACTIVATIONS["hard_swish"] = hard_silu
 
 
 def get(identifier):

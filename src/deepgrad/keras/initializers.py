@@ -181,15 +181,30 @@ class Orthogonal(Initializer):
         return {"gain": self.gain, "seed": self.seed}
 
 
+class Identity(Initializer):
+    """``gain`` times the identity matrix (2-D shapes only; a non-square shape gets ones on its diagonal)."""
+
+    def __init__(self, gain=1.0):
+        self.gain = float(gain)
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) != 2:
+            raise ValueError(f"Identity initializer: expected a 2-D shape, got {tuple(shape)}")
+        return (self.gain * np.eye(*shape)).astype(dtype or np.float32)
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
 _CLASSES = {c.__name__: c for c in (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal,
                                     VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
-                                    LecunUniform, LecunNormal, Orthogonal)}
+                                    LecunUniform, LecunNormal, Orthogonal, Identity)}
 _ALIASES = {"zeros": Zeros, "ones": Ones, "constant": Constant, "random_normal": RandomNormal,
             "random_uniform": RandomUniform, "truncated_normal": TruncatedNormal,
             "variance_scaling": VarianceScaling, "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
             "he_uniform": HeUniform, "he_normal": HeNormal, "lecun_uniform": LecunUniform,
             "lecun_normal": LecunNormal, "orthogonal": Orthogonal, "uniform": RandomUniform,
-            "normal": RandomNormal}
+            "normal": RandomNormal, "identity": Identity}
 
 
 def get(identifier):

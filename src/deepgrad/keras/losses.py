@@ -43,7 +43,11 @@ def _prepare(y_true, y_pred):
     if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
         y_true = y_true.reshape(y_pred.shape)
     if y_true.shape != y_pred.shape:
-        raise ValueError(f"loss: y_true of shape {y_true.shape} does not match y_pred of shape {y_pred.shape}")
+        hint = ""
+        if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] > 1:
+            hint = (" (integer class labels? use loss='sparse_categorical_crossentropy', or one-hot them with "
+                    "keras.utils.to_categorical)")
+        raise ValueError(f"loss: y_true of shape {y_true.shape} does not match y_pred of shape {y_pred.shape}{hint}")
     return y_true, y_pred
 
 
@@ -58,9 +62,10 @@ def _labels(y_true, y_pred):
     if data.ndim == y_pred.ndim and data.shape[-1] == 1:
         data = data.reshape(data.shape[:-1])
     if data.shape != tuple(y_pred.shape[:-1]):
+        hint = "; one-hot targets take loss='categorical_crossentropy'" if data.shape == tuple(y_pred.shape) else ""
         raise ValueError(
             f"sparse_categorical_crossentropy: labels of shape {tuple(y_true.shape)} do not match predictions "
-            f"of shape {tuple(y_pred.shape)} (expected labels of shape {tuple(y_pred.shape[:-1])})"
+            f"of shape {tuple(y_pred.shape)} (expected labels of shape {tuple(y_pred.shape[:-1])}{hint})"
         )
     if data.dtype.kind != "i":
         data = data.astype(np.int64)
@@ -90,9 +95,16 @@ def mean_absolute_error(y_true, y_pred):
     return F.l1_loss(y_pred, y_true, reduction="none").mean(axis=-1)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits=False):
+def _smooth(y_true, label_smoothing, k):
+    """Keras's label smoothing: y * (1 - ls) + ls / k (k = 2 for binary, the class count otherwise)."""
+    ls = float(label_smoothing)
+    return y_true if not ls else y_true * (1.0 - ls) + ls / k
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """-mean(y log p + (1 - y) log(1 - p)) over the last axis (p clipped to [eps, 1 - eps])."""
     y_true, y_pred = _prepare(y_true, y_pred)
+    y_true = _smooth(y_true, label_smoothing, 2)
     if from_logits:
         return F.binary_cross_entropy_with_logits(y_pred, y_true, reduction="none").mean(axis=-1)
     eps = backend.epsilon()
@@ -100,9 +112,10 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
     return F.binary_cross_entropy(p, y_true, reduction="none").mean(axis=-1)
 
 
-def categorical_crossentropy(y_true, y_pred, from_logits=False):
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
     """-sum(y log p) over the last axis; p normalised to sum 1 and clipped, as Keras does."""
     y_true, y_pred = _prepare(y_true, y_pred)
+    y_true = _smooth(y_true, label_smoothing, y_pred.shape[-1])
     if from_logits:
         return -(y_true * F.log_softmax(y_pred, dim=-1)).sum(axis=-1)
     eps = backend.epsilon()
@@ -184,6 +197,22 @@ def poisson(y_true, y_pred):
     return (y_pred - y_true * (y_pred + backend.epsilon()).log()).mean(axis=-1)
 
 
+def mean_absolute_percentage_error(y_true, y_pred):
+    """100 * mean(|y_true - y_pred| / max(|y_true|, eps)) over the last axis."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return ((y_true - y_pred) / y_true.abs().clamp(min=backend.epsilon())).abs().mean(axis=-1) * 100.0
+
+
+def _l2_normalize(x, axis):
+    return x * (x * x).sum(axis=axis, keepdims=True).clamp(min=1e-12).rsqrt()
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """-sum(l2_normalize(y_true) * l2_normalize(y_pred)) along ``axis`` (Keras's loss: -1 is best)."""
+    y_true, y_pred = _prepare(y_true, y_pred)
+    return -(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis)).sum(axis=axis)
+
+
 def log_cosh(y_true, y_pred):
     """mean(log(cosh(y_pred - y_true))) over the last axis, as x + softplus(-2x) - log 2 (no overflow)."""
     y_true, y_pred = _prepare(y_true, y_pred)
@@ -196,6 +225,7 @@ msle = MSLE = mean_squared_logarithmic_error
 logcosh = log_cosh
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
 kld = KLD = kullback_leibler_divergence = kl_divergence
 
 
@@ -284,6 +314,13 @@ MeanSquaredLogarithmicError = _wrapper("MeanSquaredLogarithmicError", mean_squar
                                        "mean_squared_logarithmic_error")
 Poisson = _wrapper("Poisson", poisson, "poisson")
 LogCosh = _wrapper("LogCosh", log_cosh, "log_cosh")
+MeanAbsolutePercentageError = _wrapper("MeanAbsolutePercentageError", mean_absolute_percentage_error,
+                                       "mean_absolute_percentage_error")
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    def __init__(self, axis=-1, name="cosine_similarity", reduction="sum_over_batch_size"):
+        super().__init__(cosine_similarity, name=name, reduction=reduction, axis=int(axis))
 
 
 class Huber(LossFunctionWrapper):
@@ -294,28 +331,35 @@ class Huber(LossFunctionWrapper):
 class BinaryCrossentropy(LossFunctionWrapper):
     """Binary cross entropy on probabilities (``from_logits=False``) or logits."""
 
-    def __init__(self, from_logits=False, name="binary_crossentropy", reduction="sum_over_batch_size"):
-        super().__init__(binary_crossentropy, name=name, reduction=reduction, from_logits=bool(from_logits))
+    def __init__(self, from_logits=False, label_smoothing=0.0, name="binary_crossentropy",
+                 reduction="sum_over_batch_size"):
+        super().__init__(binary_crossentropy, name=name, reduction=reduction, from_logits=bool(from_logits),
+                         label_smoothing=float(label_smoothing))
         self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
 
     def call_logits(self, y_true, logits, activation):
         if self.from_logits or activation != "sigmoid":
             return None
         y_true, logits = _prepare(y_true, logits)
+        y_true = _smooth(y_true, self.label_smoothing, 2)
         return F.binary_cross_entropy_with_logits(logits, y_true, reduction="none").mean(axis=-1)
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
     """Cross entropy with one-hot (or soft) targets, on probabilities or logits."""
 
-    def __init__(self, from_logits=False, name="categorical_crossentropy", reduction="sum_over_batch_size"):
-        super().__init__(categorical_crossentropy, name=name, reduction=reduction, from_logits=bool(from_logits))
+    def __init__(self, from_logits=False, label_smoothing=0.0, name="categorical_crossentropy",
+                 reduction="sum_over_batch_size"):
+        super().__init__(categorical_crossentropy, name=name, reduction=reduction, from_logits=bool(from_logits),
+                         label_smoothing=float(label_smoothing))
         self.from_logits = bool(from_logits)
+        self.label_smoothing = float(label_smoothing)
 
     def call_logits(self, y_true, logits, activation):
         if self.from_logits or activation != "softmax":
             return None
-        return categorical_crossentropy(y_true, logits, from_logits=True)
+        return categorical_crossentropy(y_true, logits, from_logits=True, label_smoothing=self.label_smoothing)
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
@@ -336,23 +380,27 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 _CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy,
                                     CategoricalCrossentropy, SparseCategoricalCrossentropy, Hinge, SquaredHinge,
                                     CategoricalHinge, KLDivergence, Huber, MeanSquaredLogarithmicError, Poisson,
-                                    LogCosh)}
+                                    LogCosh, MeanAbsolutePercentageError, CosineSimilarity)}
 _FUNCTIONS = {
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
-    "binary_crossentropy": BinaryCrossentropy, "categorical_crossentropy": CategoricalCrossentropy,
+    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy, "hinge": Hinge,
     "squared_hinge": SquaredHinge, "categorical_hinge": CategoricalHinge, "kl_divergence": KLDivergence,
     "kld": KLDivergence, "kullback_leibler_divergence": KLDivergence, "huber": Huber, "huber_loss": Huber,
     "mean_squared_logarithmic_error": MeanSquaredLogarithmicError, "msle": MeanSquaredLogarithmicError,
     "poisson": Poisson, "log_cosh": LogCosh, "logcosh": LogCosh,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError, "mape": MeanAbsolutePercentageError,
+    "cosine_similarity": CosineSimilarity,
 }
 _BY_FUNCTION = {mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
                 binary_crossentropy: BinaryCrossentropy, categorical_crossentropy: CategoricalCrossentropy,
                 sparse_categorical_crossentropy: SparseCategoricalCrossentropy, hinge: Hinge,
                 squared_hinge: SquaredHinge, categorical_hinge: CategoricalHinge, kl_divergence: KLDivergence,
                 huber: Huber, mean_squared_logarithmic_error: MeanSquaredLogarithmicError, poisson: Poisson,
-                log_cosh: LogCosh}
+                log_cosh: LogCosh, mean_absolute_percentage_error: MeanAbsolutePercentageError,
+                cosine_similarity: CosineSimilarity}
 
 
 def get(identifier):
@@ -397,4 +445,5 @@ __all__ = ["Loss", "LossFunctionWrapper", "reduce_loss", "get", "serialize", *_C
            "mean_absolute_error", "binary_crossentropy", "categorical_crossentropy",
            "sparse_categorical_crossentropy", "hinge", "squared_hinge", "categorical_hinge", "kl_divergence",
            "huber", "mse", "mae", "kld", "MSE", "MAE", "KLD", "kullback_leibler_divergence",
-           "mean_squared_logarithmic_error", "msle", "MSLE", "poisson", "log_cosh", "logcosh"]
+           "mean_squared_logarithmic_error", "msle", "MSLE", "poisson", "log_cosh", "logcosh",
+           "mean_absolute_percentage_error", "mape", "MAPE", "cosine_similarity"]

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepgrad.backend import get_array_module
+from deepgrad.keras import backend
+from deepgrad.keras import losses as _losses
 from deepgrad.keras.object_registry import get_custom_object
 from deepgrad.tensor import Tensor
 
@@ -71,6 +73,28 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
     return _in_top_k(xp, y_pred, y_true, k)
 
 
+def accuracy(y_true, y_pred):
+    """1 where y_pred equals y_true exactly (``keras.metrics.Accuracy``)."""
+    xp, y_true, y_pred = _asarrays(y_true, y_pred)
+    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        y_true = y_true.reshape(y_true.shape[:-1])
+    elif y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        y_pred = y_pred.reshape(y_pred.shape[:-1])
+    return (y_true.astype(y_pred.dtype) == y_pred).astype(np.float32)
+
+
+def _loss_values(fn):
+    """A metric function from a per-sample loss of deepgrad.keras.losses (values, no graph)."""
+    def metric_fn(y_true, y_pred, **kwargs):
+        from deepgrad.autograd import no_grad
+
+        with no_grad():
+            return _arr(fn(y_true, _arr(y_pred), **kwargs))
+
+    metric_fn.__name__ = fn.__name__
+    return metric_fn
+
+
 # -- stateful metrics ---------------------------------------------------------------------------------------
 class Metric:
     """Base: ``update_state(y_true, y_pred, sample_weight=None)``, ``result()``, ``reset_state()``."""
@@ -128,6 +152,28 @@ class Mean(Metric):
         return self.total / self.count if self.count else 0.0
 
 
+class Sum(Metric):
+    """Weighted sum of the values given to ``update_state(values, sample_weight)``."""
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def reset_state(self):
+        self.total = 0.0
+
+    def update_state(self, values, sample_weight=None):
+        v = _arr(values)
+        xp = get_array_module(v)
+        v = xp.asarray(v, dtype=np.float32)
+        if sample_weight is not None:
+            w = xp.asarray(_arr(sample_weight), dtype=np.float32)
+            v = v * w.reshape(w.shape + (1,) * (v.ndim - w.ndim)) if w.ndim <= v.ndim else v * w
+        self.total += float(v.sum())
+
+    def result(self):
+        return self.total
+
+
 class MeanMetricWrapper(Mean):
     """The mean of a per-sample function ``fn(y_true, y_pred)`` over everything seen."""
 
@@ -162,6 +208,58 @@ TopKCategoricalAccuracy = _mean_wrapper("TopKCategoricalAccuracy", top_k_categor
                                         "top_k_categorical_accuracy", k=5)
 SparseTopKCategoricalAccuracy = _mean_wrapper("SparseTopKCategoricalAccuracy", sparse_top_k_categorical_accuracy,
                                               "sparse_top_k_categorical_accuracy", k=5)
+
+
+Accuracy = _mean_wrapper("Accuracy", accuracy, "accuracy")
+
+
+def _loss_metric(cls_name, loss_name, default_name, **defaults):
+    return _mean_wrapper(cls_name, _loss_values(getattr(_losses, loss_name)), default_name, **defaults)
+
+
+MeanSquaredError = _loss_metric("MeanSquaredError", "mean_squared_error", "mean_squared_error")
+MeanAbsoluteError = _loss_metric("MeanAbsoluteError", "mean_absolute_error", "mean_absolute_error")
+MeanAbsolutePercentageError = _loss_metric("MeanAbsolutePercentageError", "mean_absolute_percentage_error",
+                                           "mean_absolute_percentage_error")
+MeanSquaredLogarithmicError = _loss_metric("MeanSquaredLogarithmicError", "mean_squared_logarithmic_error",
+                                           "mean_squared_logarithmic_error")
+LogCoshError = _loss_metric("LogCoshError", "log_cosh", "logcosh")
+KLDivergence = _loss_metric("KLDivergence", "kl_divergence", "kl_divergence")
+Poisson = _loss_metric("Poisson", "poisson", "poisson")
+Hinge = _loss_metric("Hinge", "hinge", "hinge")
+SquaredHinge = _loss_metric("SquaredHinge", "squared_hinge", "squared_hinge")
+CategoricalHinge = _loss_metric("CategoricalHinge", "categorical_hinge", "categorical_hinge")
+BinaryCrossentropy = _loss_metric("BinaryCrossentropy", "binary_crossentropy", "binary_crossentropy",
+                                  from_logits=False, label_smoothing=0.0)
+CategoricalCrossentropy = _loss_metric("CategoricalCrossentropy", "categorical_crossentropy",
+                                       "categorical_crossentropy", from_logits=False, label_smoothing=0.0)
+SparseCategoricalCrossentropy = _loss_metric("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy",
+                                             "sparse_categorical_crossentropy", from_logits=False)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """sum(l2_normalize(y_true) * l2_normalize(y_pred)) along ``axis`` (the loss with the sign flipped)."""
+    return -_loss_values(_losses.cosine_similarity)(y_true, y_pred, axis=axis)
+
+
+CosineSimilarity = _mean_wrapper("CosineSimilarity", cosine_similarity, "cosine_similarity", axis=-1)
+
+
+class RootMeanSquaredError(Mean):
+    """sqrt of the (weighted) mean squared error over everything seen."""
+
+    def __init__(self, name="root_mean_squared_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        xp, y_true, y_pred = _asarrays(y_true, y_pred)
+        if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+            y_true = y_true.reshape(y_pred.shape)
+        d = y_pred.astype(np.float32) - y_true.astype(np.float32)
+        super().update_state(d * d, sample_weight)
+
+    def result(self):
+        return float(np.sqrt(super().result()))
 
 
 class _Confusion(Metric):
@@ -213,13 +311,105 @@ class Recall(_Confusion):
         return self.tp / d if d else 0.0
 
 
-_CLASSES = {c.__name__: c for c in (Mean, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
+class AUC(Metric):
+    """Area under the ROC (or PR) curve, from confusion counts at ``num_thresholds`` thresholds (as Keras)."""
+
+    def __init__(self, num_thresholds=200, curve="ROC", summation_method="interpolation", name=None, dtype=None,
+                 thresholds=None, multi_label=False, num_labels=None, label_weights=None, from_logits=False):
+        if multi_label or label_weights is not None:
+            raise NotImplementedError("AUC: multi_label and label_weights are not supported")
+        self.curve = str(curve).upper()
+        self.summation_method = str(summation_method).lower()
+        if self.curve not in ("ROC", "PR"):
+            raise ValueError(f"AUC: curve must be 'ROC' or 'PR', got {curve!r}")
+        if self.summation_method not in ("interpolation", "minoring", "majoring"):
+            raise ValueError(f"AUC: summation_method must be 'interpolation', 'minoring' or 'majoring', "
+                             f"got {summation_method!r}")
+        if thresholds is not None:
+            inner = sorted(float(t) for t in thresholds)
+            self.num_thresholds = len(inner) + 2
+        else:
+            if int(num_thresholds) <= 1:
+                raise ValueError(f"AUC: num_thresholds must be > 1, got {num_thresholds}")
+            self.num_thresholds = int(num_thresholds)
+            inner = [(i + 1) / (self.num_thresholds - 1) for i in range(self.num_thresholds - 2)]
+        self._thresholds = np.array([-backend.epsilon()] + inner + [1.0 + backend.epsilon()], dtype=np.float32)
+        self.from_logits = bool(from_logits)
+        self.multi_label = False
+        super().__init__(name=name or backend.unique_name("auc"), dtype=dtype)  # Keras: auc, auc_1, ...
+
+    @property
+    def thresholds(self):
+        return self._thresholds[1:-1].tolist()
+
+    def reset_state(self):
+        n = self.num_thresholds
+        self.true_positives, self.false_positives = np.zeros(n), np.zeros(n)
+        self.true_negatives, self.false_negatives = np.zeros(n), np.zeros(n)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        xp, y_true, y_pred = _asarrays(y_true, y_pred)
+        y_pred = y_pred.astype(np.float32)
+        if self.from_logits:
+            y_pred = 1.0 / (1.0 + xp.exp(-y_pred))
+        if y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+            y_true = y_true.reshape(y_pred.shape)
+        w = xp.ones(y_pred.shape, dtype=np.float32)
+        if sample_weight is not None:
+            sw = xp.asarray(_arr(sample_weight), dtype=np.float32)
+            w = w * sw.reshape(sw.shape + (1,) * (y_pred.ndim - sw.ndim))
+        pred, true, w = y_pred.reshape(-1), (y_true > 0.5).reshape(-1), w.reshape(-1)
+        pos = pred[None, :] > xp.asarray(self._thresholds)[:, None]  # (thresholds, values)
+        tw, fw = w * true, w * ~true
+        for name, counts in (("true_positives", pos @ tw), ("false_positives", pos @ fw),
+                             ("false_negatives", ~pos @ tw), ("true_negatives", ~pos @ fw)):
+            setattr(self, name, getattr(self, name) + np.asarray(counts.get() if hasattr(counts, "get") else counts,
+                                                                    dtype=np.float64))
+
+    def result(self):
+        tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives
+        n = self.num_thresholds
+
+        def div(a, b):
+            return np.divide(a, b, out=np.zeros_like(a), where=b != 0)
+
+        if self.curve == "PR" and self.summation_method == "interpolation":
+            dtp = tp[:n - 1] - tp[1:]
+            p = tp + fp
+            dp = p[:n - 1] - p[1:]
+            slope = div(dtp, np.maximum(dp, 0))
+            intercept = tp[1:] - slope * p[1:]
+            both = (p[:n - 1] > 0) & (p[1:] > 0)
+            ratio = np.where(both, div(p[:n - 1], np.maximum(p[1:], 0)), 1.0)
+            return float(div(slope * (dtp + intercept * np.log(ratio)), np.maximum(tp[1:] + fn[1:], 0)).sum())
+        recall = div(tp, tp + fn)
+        x, y = (div(fp, fp + tn), recall) if self.curve == "ROC" else (recall, div(tp, tp + fp))
+        if self.summation_method == "interpolation":
+            heights = (y[:n - 1] + y[1:]) / 2.0
+        elif self.summation_method == "minoring":
+            heights = np.minimum(y[:n - 1], y[1:])
+        else:
+            heights = np.maximum(y[:n - 1], y[1:])
+        return float(((x[:n - 1] - x[1:]) * heights).sum())
+
+    def get_config(self):
+        return {"name": self.name, "num_thresholds": self.num_thresholds, "curve": self.curve,
+                "summation_method": self.summation_method, "from_logits": self.from_logits}
+
+
+_CLASSES = {c.__name__: c for c in (Accuracy, Sum, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+                                    MeanSquaredLogarithmicError, LogCoshError, KLDivergence, Poisson, Hinge,
+                                    SquaredHinge, CategoricalHinge, BinaryCrossentropy, CategoricalCrossentropy,
+                                    SparseCategoricalCrossentropy, CosineSimilarity, RootMeanSquaredError, AUC,
+                                    Mean, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
                                     TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, Precision, Recall)}
 _BY_NAME = {"binary_accuracy": BinaryAccuracy, "categorical_accuracy": CategoricalAccuracy,
             "sparse_categorical_accuracy": SparseCategoricalAccuracy,
             "top_k_categorical_accuracy": TopKCategoricalAccuracy,
             "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
             "precision": Precision, "recall": Recall}
+_BY_NAME.update({backend.snake_case(n): c for n, c in _CLASSES.items()  # Keras: every class by its snake-case name
+                 if backend.snake_case(n) not in _BY_NAME and c is not Mean})
 _BY_FUNCTION = {binary_accuracy: BinaryAccuracy, categorical_accuracy: CategoricalAccuracy,
                 sparse_categorical_accuracy: SparseCategoricalAccuracy,
                 top_k_categorical_accuracy: TopKCategoricalAccuracy,

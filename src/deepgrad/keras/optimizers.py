@@ -7,7 +7,8 @@ step.  ``learning_rate`` reads and writes the live value (callbacks change it).
 Where Keras and PyTorch differ:
 
 - ``SGD``: Keras's momentum form ``v = m v - lr g; w += v`` equals PyTorch's
-  ``b = m b + g; w -= lr b`` at a constant learning rate.  The lecture's ``lr=`` is accepted.
+  ``b = m b + g; w -= lr b`` only at a constant learning rate, so with momentum the wrapper runs
+  Keras's form (``KerasSGD``; schedules and LR callbacks then match).  The lecture's ``lr=`` is accepted.
 - ``Adam``/``AdamW``: Keras adds epsilon to sqrt(v) before bias correction,
   ``w -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)``; PyTorch adds it after.  The wrapper
   passes ``eps / sqrt(1 - b2^t)`` at step t, which makes the two updates identical.
@@ -25,6 +26,7 @@ import math
 
 from deepgrad import optim
 from deepgrad.backend import get_array_module
+from deepgrad.keras import schedules
 from deepgrad.keras.object_registry import get_custom_object
 
 
@@ -47,6 +49,8 @@ class Optimizer:
         if sum(x is not None for x in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"{type(self).__name__}: pass at most one of clipnorm, clipvalue, global_clipnorm")
         self.name = name or type(self).__name__.lower()
+        if isinstance(learning_rate, dict):  # a saved schedule: {'class_name': 'ExponentialDecay', 'config': {...}}
+            learning_rate = schedules.deserialize(learning_rate)
         self._schedule = learning_rate if callable(learning_rate) else None
         self._learning_rate = None if self._schedule else float(learning_rate)
         self.weight_decay = weight_decay
@@ -129,8 +133,10 @@ class Optimizer:
     # -- config ----------------------------------------------------------------------------
     def get_config(self) -> dict:
         lr = self._schedule if self._schedule is not None else self.learning_rate
-        if callable(lr):
-            lr = getattr(lr, "get_config", lambda: float(lr(self.iterations)))()
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        elif callable(lr):
+            lr = float(lr(self.iterations))
         config = {"name": self.name, "learning_rate": lr, **self._config()}
         for key in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm"):
             if getattr(self, key) is not None:
@@ -167,7 +173,11 @@ class SGD(Optimizer):
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
     def _make(self, params, lr):
-        return optim.SGD(params, lr=lr, momentum=self.momentum, nesterov=self.nesterov)
+        if self.momentum:  # Keras's velocity form (differs from PyTorch's once the learning rate changes)
+            from deepgrad.keras.optimizer_rules import KerasSGD
+
+            return KerasSGD(params, lr=lr, momentum=self.momentum, nesterov=self.nesterov)
+        return optim.SGD(params, lr=lr)
 
     def _config(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
@@ -293,7 +303,48 @@ class AdamW(Adam):
                            weight_decay=float(self.weight_decay), amsgrad=self.amsgrad)
 
 
-_CLASSES = {c.__name__: c for c in (SGD, Adagrad, RMSprop, Adam, AdamW)}
+class Adamax(Optimizer):
+    """Adamax (Keras's rule) with Keras defaults (learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+
+    def _make(self, params, lr):
+        from deepgrad.keras.optimizer_rules import KerasAdamax
+
+        return KerasAdamax(params, lr=lr, betas=(self.beta_1, self.beta_2), eps=self.epsilon)
+
+    def _config(self):
+        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+
+
+class Nadam(Adamax):
+    """Nadam (Keras's rule and momentum schedule) with Keras defaults (learning_rate=0.001, epsilon=1e-7)."""
+
+    def _make(self, params, lr):
+        from deepgrad.keras.optimizer_rules import KerasNadam
+
+        return KerasNadam(params, lr=lr, betas=(self.beta_1, self.beta_2), eps=self.epsilon)
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Keras's rule) with Keras defaults (learning_rate=0.001, rho=0.95, epsilon=1e-7)."""
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.rho, self.epsilon = float(rho), float(epsilon)
+
+    def _make(self, params, lr):
+        from deepgrad.keras.optimizer_rules import KerasAdadelta
+
+        return KerasAdadelta(params, lr=lr, rho=self.rho, eps=self.epsilon)
+
+    def _config(self):
+        return {"rho": self.rho, "epsilon": self.epsilon}
+
+
+_CLASSES = {c.__name__: c for c in (SGD, Adagrad, RMSprop, Adam, AdamW, Adamax, Nadam, Adadelta)}
 
 
 def get(identifier):
@@ -320,4 +371,4 @@ def serialize(opt):
     return {"class_name": type(opt).__name__, "config": opt.get_config()}
 
 
-__all__ = ["Optimizer", *_CLASSES, "get", "serialize"]
+__all__ = ["Optimizer", *_CLASSES, "get", "serialize", "schedules"]

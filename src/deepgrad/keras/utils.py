@@ -1,4 +1,5 @@
-"""Keras utilities: ``to_categorical``, ``plot_model`` (as text), ``set_random_seed``, ``clear_session``."""
+"""Keras utilities: ``to_categorical``, ``pad_sequences``, ``plot_model`` (as text), ``set_random_seed``,
+``clear_session``."""
 from __future__ import annotations
 
 import numpy as np
@@ -28,6 +29,30 @@ def to_categorical(x, num_classes=None, dtype="float32"):
         raise ValueError(f"to_categorical: label {int(x.max())} does not fit num_classes={num_classes}")
     out = np.zeros(x.shape + (int(num_classes),), dtype=dtype)
     np.put_along_axis(out, x[..., None].astype(np.int64), 1, axis=-1)
+    return out
+
+
+def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0):
+    """Lists of ids to one (n, maxlen) array, as Keras: short ones padded with ``value``, long ones cut,
+    both at the start ('pre', the default) or the end ('post')."""
+    if padding not in ("pre", "post") or truncating not in ("pre", "post"):
+        raise ValueError(f"pad_sequences: padding and truncating must be 'pre' or 'post', got {padding!r} and "
+                         f"{truncating!r}")
+    seqs = [np.asarray(s) for s in sequences]
+    if maxlen is None:
+        maxlen = max((len(s) for s in seqs), default=0)
+    inner = next((s.shape[1:] for s in seqs if len(s)), ())
+    out = np.full((len(seqs), int(maxlen)) + tuple(inner), value, dtype=dtype)
+    for i, s in enumerate(seqs):
+        if not len(s) or not maxlen:
+            continue
+        s = s[-maxlen:] if truncating == "pre" else s[:maxlen]
+        if s.shape[1:] != tuple(inner):
+            raise ValueError(f"pad_sequences: sequence {i} has entries of shape {s.shape[1:]}, expected {inner}")
+        if padding == "post":
+            out[i, :len(s)] = s
+        else:
+            out[i, -len(s):] = s
     return out
 
 
@@ -75,4 +100,4 @@ def plot_model(model, to_file=None, show_shapes=True, show_layer_names=True, **k
     return text
 
 
-__all__ = ["to_categorical", "normalize", "set_random_seed", "plot_model", "clear_session"]
+__all__ = ["to_categorical", "pad_sequences", "normalize", "set_random_seed", "plot_model", "clear_session"]

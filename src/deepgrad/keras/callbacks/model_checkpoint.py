@@ -2,7 +2,7 @@
 
 ``filepath`` may hold format fields filled from the epoch (1-based) and the logs:
 ``'ckpt-{epoch:02d}-{val_loss:.2f}.keras'``.  Full models go to ``.keras`` files, weights to
-``.weights.npz`` (``save_weights_only=True``).
+``.weights.npz`` or Keras 3's ``.weights.h5`` (``save_weights_only=True``).
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ class ModelCheckpoint(Callback):
         self.save_weights_only = save_weights_only
         if save_freq != "epoch":
             raise NotImplementedError("ModelCheckpoint: only save_freq='epoch' is supported")
-        if save_weights_only and not self.filepath.endswith(".weights.npz"):
+        if save_weights_only and not self.filepath.endswith((".weights.npz", ".weights.h5")):
             raise ValueError(f"ModelCheckpoint: with save_weights_only=True the filepath must end in "
-                             f"'.weights.npz', got {self.filepath!r}")
+                             f"'.weights.npz' or '.weights.h5' (Keras 3's, needs h5py), got {self.filepath!r}")
         if not save_weights_only and not self.filepath.endswith(".keras"):
             raise ValueError(f"ModelCheckpoint: the filepath must end in '.keras', got {self.filepath!r}")
         self.mode = monitor_mode(monitor, mode, "ModelCheckpoint")

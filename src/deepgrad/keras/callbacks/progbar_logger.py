@@ -17,8 +17,23 @@ except ImportError:  # pragma: no cover - depends on the environment
     _tqdm = None
 
 
+def _value(v):
+    if not isinstance(v, float):
+        return str(v)
+    return f"{v:.4f}" if v > 1e-3 else f"{v:.4e}"  # Keras's progbar: tiny values in scientific notation
+
+
 def format_logs(logs):
-    return " - ".join(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}" for k, v in (logs or {}).items())
+    return " - ".join(f"{k}: {_value(v)}" for k, v in (logs or {}).items())
+
+
+def format_time(seconds_per_step, unit="step"):
+    """Keras's ' 23ms/step' (s, ms or us)."""
+    if seconds_per_step >= 1 or seconds_per_step == 0:
+        return f" {seconds_per_step:.0f}s/{unit}"
+    if seconds_per_step >= 1e-3:
+        return f" {seconds_per_step * 1000.0:.0f}ms/{unit}"
+    return f" {seconds_per_step * 1e6:.0f}us/{unit}"
 
 
 class ProgbarLogger(Callback):
@@ -62,9 +77,12 @@ class ProgbarLogger(Callback):
             self._bar.close()
             self._bar = None
         elif self.verbose:
-            per_step = elapsed / max(self._seen, 1) * 1000
-            print(f"{self._seen}/{self.steps} - {elapsed:.1f}s {per_step:.0f}ms/step - {format_logs(logs)}",
-                  file=self._out(), flush=True)
+            steps = self.steps or self._seen
+            count = f"{self._seen:>{len(str(steps))}}/{steps}"
+            line = f"{count} - {elapsed:.0f}s -{format_time(elapsed / max(self._seen, 1))}"
+            if logs:
+                line += f" - {format_logs(logs)}"
+            print(line, file=self._out(), flush=True)
 
     def on_train_end(self, logs=None):
         if self._bar is not None:

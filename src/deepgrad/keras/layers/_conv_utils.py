@@ -13,6 +13,14 @@ def pair(value, name, layer):
     return value
 
 
+def single(value, name, layer):
+    """A 1-tuple from an int or a 1-sequence (Keras's 1-D layers keep their sizes as tuples)."""
+    value = (int(value),) if isinstance(value, int) else tuple(int(v) for v in value)
+    if len(value) != 1:
+        raise ValueError(f"{layer}: {name} must be an int or a 1-tuple, got {value!r}")
+    return value
+
+
 def check_padding(padding, layer):
     padding = str(padding).lower()
     if padding not in ("valid", "same"):
@@ -49,3 +57,18 @@ def to_nchw(x):
 
 def to_nhwc(x):
     return x.permute(0, 2, 3, 1)
+
+
+def conv2d_keras(x, weight, bias, strides, padding, dilation=(1, 1), groups=1):
+    """``F.conv2d`` on NCHW ``x`` with Keras's 'valid'/'same' padding (uneven 'same' padded explicitly)."""
+    from deepgrad.nn import functional as F
+
+    pad = 0
+    if padding == "same":
+        (top, bottom), (left, right) = (same_pads(s, k, st, d) for s, k, st, d in
+                                        zip(x.shape[2:], weight.shape[2:], strides, dilation))
+        if top == bottom and left == right:
+            pad = (top, left)
+        else:
+            x = F.pad(x, (left, right, top, bottom))
+    return F.conv2d(x, weight, bias, stride=strides, padding=pad, dilation=dilation, groups=groups)

@@ -24,7 +24,11 @@ class InputLayer(Layer):
         self.batch_shape = self._batch_input_shape
         self.built = True
         self.input_shape = self.output_shape = self.batch_shape
-        self.output = KerasTensor(self.batch_shape, dtype=self.dtype, layer=self, name=self.name)
+        self._nodes = [KerasTensor(self.batch_shape, dtype=self.dtype, layer=self, name=self.name)]
+
+    @property
+    def input(self):
+        return self.output  # Keras: an Input layer's input and output are the same tensor
 
     def call(self, x, training=False):
         return x

@@ -24,6 +24,7 @@ _LAYOUTS = {
     None: (None, None),
     "dense": ((1, 0), (1, 0)),  # Linear.weight (out, in) <-> kernel (in, out)
     "conv2d": ((2, 3, 1, 0), (3, 2, 0, 1)),  # Conv2d.weight (out, in, kh, kw) <-> kernel (kh, kw, in, out)
+    "conv1d": ((2, 1, 0), (2, 1, 0)),  # Conv1d.weight (out, in, k) <-> kernel (k, in, out)
 }
 
 
@@ -76,6 +77,7 @@ class Layer:
         self.input_shape = None  # with the batch dim (None), set when built
         self.output_shape = None
         self._batch_input_shape = None
+        self._nodes = []  # the KerasTensors this layer made when called on symbolic inputs, oldest first
         if batch_input_shape is not None:
             self._batch_input_shape = _shape_tuple(batch_input_shape)
         elif input_shape is not None:
@@ -156,7 +158,25 @@ class Layer:
         out_shape = self.compute_output_shape(shape)
         out = KerasTensor(out_shape, layer=self, inputs=parents, name=self.name)
         out.list_call = not isinstance(inputs, KerasTensor)
+        self._nodes.append(out)
         return out
+
+    @property
+    def output(self):
+        """The KerasTensor of this layer's first call on symbolic inputs (``Model(m.input, layer.output)``)."""
+        if not self._nodes:
+            raise AttributeError(f"{type(self).__name__} '{self.name}' has never been called on symbolic inputs "
+                                 "(Input(...) or a built Sequential model), so it has no output tensor")
+        return self._nodes[0]
+
+    @property
+    def input(self):
+        """The KerasTensor(s) this layer was first called on (a list for merging layers)."""
+        if not self._nodes:
+            raise AttributeError(f"{type(self).__name__} '{self.name}' has never been called on symbolic inputs "
+                                 "(Input(...) or a built Sequential model), so it has no input tensor")
+        node = self._nodes[0]
+        return list(node.inputs) if node.list_call else node.inputs[0]
 
     def call_with_logits(self, x, training=False):
         """``(output, logits)``: the output and, for a layer ending in softmax/sigmoid, its input.

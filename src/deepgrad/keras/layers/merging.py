@@ -1,4 +1,5 @@
-"""Layers that merge a list of inputs: ``Add``, ``Subtract``, ``Multiply``, ``Average``, ``Concatenate``.
+"""Layers that merge a list of inputs: ``Add``, ``Subtract``, ``Multiply``, ``Average``, ``Maximum``,
+``Minimum``, ``Dot``, ``Concatenate``.
 
 For residual connections in the functional API: ``y = Add()([x, Dense(64)(x)])``.
 """
@@ -59,6 +60,83 @@ class Average(_Merge):
         return out * (1.0 / len(inputs))
 
 
+class Maximum(_Merge):
+    """Elementwise maximum of the inputs."""
+
+    def call(self, inputs, training=False):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = F.maximum(out, x)
+        return out
+
+
+class Minimum(_Merge):
+    """Elementwise minimum of the inputs."""
+
+    def call(self, inputs, training=False):
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = F.minimum(out, x)
+        return out
+
+
+class Dot(Layer):
+    """Dot products of two (batch, n) or (batch, steps, n) inputs along ``axes`` (Keras's batch_dot).
+
+    (b, n) . (b, n) -> (b, 1); (b, p, n) . (b, q, n) with axes=2 -> (b, p, q).  ``normalize=True``
+    L2-normalizes both along their axes first (cosine similarity).
+    """
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        self.axes = (int(axes), int(axes)) if isinstance(axes, int) else tuple(int(a) for a in axes)
+        if len(self.axes) != 2:
+            raise ValueError(f"Dot: axes must be an int or a pair, got {axes!r}")
+        self.normalize = bool(normalize)
+
+    def _resolved(self, input_shape):
+        if not isinstance(input_shape, list) or len(input_shape) != 2:
+            raise ValueError(f"Dot '{self.name}': expected a list of 2 inputs, got {input_shape}")
+        a, b = (tuple(s) for s in input_shape)
+        if not (2 <= len(a) <= 3 and 2 <= len(b) <= 3):
+            raise ValueError(f"Dot '{self.name}': inputs must be 2-D or 3-D, got shapes {a} and {b}")
+        ax = [x % len(s) for x, s in zip(self.axes, (a, b))]
+        if 0 in ax:
+            raise ValueError(f"Dot '{self.name}': cannot take the dot product along the batch axis")
+        if a[ax[0]] is not None and b[ax[1]] is not None and a[ax[0]] != b[ax[1]]:
+            raise ValueError(f"Dot '{self.name}': axis {ax[0]} of {a} and axis {ax[1]} of {b} differ in size")
+        return a, b, ax
+
+    def build(self, input_shape):
+        self._resolved(input_shape)
+
+    def call(self, inputs, training=False):
+        a, b, ax = self._resolved([tuple(t.shape) for t in inputs])
+        x, y = inputs
+        if self.normalize:
+            x = x * (x * x).sum(axis=ax[0], keepdims=True).clamp(min=1e-12).rsqrt()
+            y = y * (y * y).sum(axis=ax[1], keepdims=True).clamp(min=1e-12).rsqrt()
+        x = F.movedim(x, ax[0], -1)  # (b, [p,] n)
+        y = F.movedim(y, ax[1], 1)  # (b, n, [q])
+        if x.ndim == 2:
+            x = x.reshape(x.shape[0], 1, x.shape[1])
+        if y.ndim == 2:
+            y = y.reshape(y.shape[0], y.shape[1], 1)
+        out = F.matmul(x, y)  # (b, p or 1, q or 1)
+        return out.reshape(self._out_shape(a, b, ax, out.shape[0]))
+
+    def _out_shape(self, a, b, ax, batch):
+        rest = [d for i, d in enumerate(a) if i not in (0, ax[0])] + [d for i, d in enumerate(b) if i not in (0, ax[1])]
+        return (batch, *rest) if rest else (batch, 1)
+
+    def compute_output_shape(self, input_shape):
+        a, b, ax = self._resolved(input_shape)
+        return self._out_shape(a, b, ax, a[0])
+
+    def get_config(self):
+        return {**super().get_config(), "axes": list(self.axes), "normalize": self.normalize}
+
+
 class Concatenate(_Merge):
     """Join along ``axis`` (the last by default)."""
 
@@ -89,4 +167,4 @@ class Concatenate(_Merge):
         return {**super().get_config(), "axis": self.axis}
 
 
-__all__ = ["Add", "Subtract", "Multiply", "Average", "Concatenate"]
+__all__ = ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot", "Concatenate"]

@@ -94,38 +94,95 @@ class BatchNormalization(Layer):
 
 
 class LayerNormalization(Layer):
-    """Normalize each sample over the last axis (Keras default epsilon=1e-3), over ``nn.LayerNorm``."""
+    """Normalize each sample over ``axis`` (the last by default; an int or a list; Keras epsilon=1e-3).
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", **kwargs):
+    Over the trailing axes this is ``nn.LayerNorm``; other axes use the same formula written
+    with ops.  ``rms_scaling=True`` follows Keras 3: ``x * rsqrt(var(x) + epsilon) * gamma``
+    (no centering of the output, no beta).
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        if axis not in (-1,):
-            raise NotImplementedError("LayerNormalization: only axis=-1 is supported")
+        if beta_constraint is not None or gamma_constraint is not None:
+            raise NotImplementedError("LayerNormalization: constraints are not supported")
+        if isinstance(axis, (list, tuple)):
+            if not axis:
+                raise ValueError("LayerNormalization: axis must name at least one axis")
+            axis = [int(a) for a in axis]
+        else:
+            axis = int(axis)
         self.axis, self.epsilon, self.center, self.scale = axis, float(epsilon), bool(center), bool(scale)
+        self.rms_scaling = bool(rms_scaling)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+
+    def _axes(self, ndim):
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        if any(not -ndim <= a < ndim for a in axes):
+            raise ValueError(f"LayerNormalization '{self.name}': axis {self.axis} is out of bounds for an input of "
+                             f"{ndim} dimensions")
+        out = sorted({a % ndim for a in axes})
+        if 0 in out:
+            raise ValueError(f"LayerNormalization '{self.name}': cannot normalize over the batch axis")
+        return out
 
     def build(self, input_shape):
-        c = input_shape[-1]
-        self.ln = nn.LayerNorm(c, eps=self.epsilon)
-        if self.scale:
-            init_param(self.ln.weight, self.gamma_initializer, (c,))
-            self._add_weight("gamma", lambda: self.ln.weight)
+        from deepgrad.nn._util import empty_parameter
+
+        nd = len(input_shape)
+        self._ax = self._axes(nd)
+        shape = tuple(input_shape[a] for a in self._ax)
+        if any(d is None for d in shape):
+            raise ValueError(f"LayerNormalization '{self.name}': the normalized axes must have known sizes, got "
+                             f"{tuple(input_shape)}")
+        self._trailing = self._ax == list(range(nd - len(self._ax), nd)) and not self.rms_scaling
+        self.ln = nn.LayerNorm(shape, eps=self.epsilon) if self._trailing else None
+        self.gamma = self.ln.weight if self._trailing else empty_parameter(shape)
+        self.beta = self.ln.bias if self._trailing else empty_parameter(shape)
+        if self.scale or self.rms_scaling:
+            init_param(self.gamma, self.gamma_initializer, shape)
+            self._add_weight("gamma", lambda: self.gamma)
         else:
-            self.ln.weight.requires_grad_(False)
-        if self.center:
-            init_param(self.ln.bias, self.beta_initializer, (c,))
-            self._add_weight("beta", lambda: self.ln.bias)
+            self.gamma.data[...] = 1.0
+            self.gamma.requires_grad_(False)
+        if self.center and not self.rms_scaling:
+            init_param(self.beta, self.beta_initializer, shape)
+            self._add_weight("beta", lambda: self.beta)
         else:
-            self.ln.bias.requires_grad_(False)
+            self.beta.data[...] = 0.0
+            self.beta.requires_grad_(False)
 
     def call(self, x, training=False):
-        return self.ln(x)
+        if self._trailing:
+            return self.ln(x)
+        axes = tuple(self._ax)
+        bshape = tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim))
+        mean = x.mean(axis=axes, keepdims=True)
+        d = x - mean
+        inv = ((d * d).mean(axis=axes, keepdims=True) + self.epsilon).rsqrt()
+        if self.rms_scaling:
+            return x * inv * self.gamma.reshape(bshape)
+        return d * inv * self.gamma.reshape(bshape) + self.beta.reshape(bshape)
+
+    @property
+    def losses(self):
+        if not self.built:
+            return []
+        pairs = [(self.gamma_regularizer, self.gamma if (self.scale or self.rms_scaling) else None),
+                 (self.beta_regularizer, self.beta if (self.center and not self.rms_scaling) else None)]
+        return [reg(w) for reg, w in pairs if reg is not None and w is not None]
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "beta_initializer": initializers.serialize(self.beta_initializer),
-                "gamma_initializer": initializers.serialize(self.gamma_initializer)}
+                "scale": self.scale, "rms_scaling": self.rms_scaling,
+                "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer)}
 
 
 __all__ = ["BatchNormalization", "LayerNormalization"]

@@ -3,7 +3,9 @@
 
 The windowed pools permute to NCHW around ``F.max_pool2d`` / ``F.avg_pool2d`` (views, as in
 Conv2D).  'same' padding follows Keras: padded positions never win a max (padding with -inf)
-and are not counted in an average.  The global pools reduce the spatial axes directly.
+and are not counted in an average when the padding is even; an uneven 'same' padding repeats
+the edge pixels, which then count, as Keras 3 does on its PyTorch backend.  The global pools
+reduce the spatial axes directly.
 """
 from __future__ import annotations
 
@@ -76,11 +78,8 @@ class AveragePooling2D(_Pooling2D):
         (top, bottom), (left, right) = pads
         if top == bottom and left == right:
             return F.avg_pool2d(x, self.pool_size, self.strides, padding=(top, left), count_include_pad=False)
-        # uneven padding: window sums of the zero-padded input divided by the count of real pixels
-        ones = x[:1, :1] * 0.0 + 1.0
-        xs = F.avg_pool2d(F.pad(x, (left, right, top, bottom)), self.pool_size, self.strides)
-        counts = F.avg_pool2d(F.pad(ones, (left, right, top, bottom)), self.pool_size, self.strides)
-        return xs / counts
+        # uneven padding: Keras 3 (PyTorch backend) pads by repeating the edge pixels, which are then counted
+        return F.avg_pool2d(F.pad(x, (left, right, top, bottom), mode="replicate"), self.pool_size, self.strides)
 
 
 class _GlobalPooling2D(Layer):

@@ -1,4 +1,4 @@
-"""Reshaping layers: ``Flatten`` and ``Reshape`` (channels-last order, as Keras)."""
+"""Reshaping layers: ``Flatten``, ``Reshape``, ``Permute``, ``RepeatVector`` (channels-last order, as Keras)."""
 from __future__ import annotations
 
 import math
@@ -61,4 +61,55 @@ class Reshape(Layer):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
 
 
-__all__ = ["Flatten", "Reshape"]
+class Permute(Layer):
+    """Reorder the non-batch axes: ``Permute((2, 1))`` swaps axes 1 and 2 (dims count from 1)."""
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(int(d) for d in dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(f"Permute: dims must be a permutation of 1..{len(self.dims)}, got {self.dims}")
+
+    def call(self, x, training=False):
+        self._check(x.shape)
+        return x.permute(0, *self.dims)
+
+    def _check(self, shape):
+        if len(shape) != len(self.dims) + 1:
+            raise ValueError(f"Permute '{self.name}': dims {self.dims} need a {len(self.dims) + 1}-D input, got "
+                             f"shape {tuple(shape)}")
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def get_config(self):
+        return {**super().get_config(), "dims": list(self.dims)}
+
+
+class RepeatVector(Layer):
+    """(N, features) -> (N, n, features): the input repeated n times."""
+
+    def __init__(self, n, **kwargs):
+        super().__init__(**kwargs)
+        self.n = int(n)
+
+    def call(self, x, training=False):
+        self._check(x.shape)
+        b, f = x.shape
+        return x.reshape(b, 1, f).expand(b, self.n, f)
+
+    def _check(self, shape):
+        if len(shape) != 2:
+            raise ValueError(f"RepeatVector '{self.name}': expected a 2-D input (batch, features), got shape "
+                             f"{tuple(shape)}")
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
+
+
+__all__ = ["Flatten", "Reshape", "Permute", "RepeatVector"]

@@ -97,6 +97,21 @@ class Model(TrainingMixin, Layer):
         return list(self._graph["outputs"]) if self._graph else None
 
     @property
+    def input(self):
+        """The model's input KerasTensor (a list when it has several), for ``Model(model.input, ...)``."""
+        ins = self.inputs
+        if ins is None:
+            return Layer.input.fget(self)
+        return ins[0] if len(ins) == 1 else ins
+
+    @property
+    def output(self):
+        outs = self.outputs
+        if outs is None:
+            return Layer.output.fget(self)
+        return outs[0] if len(outs) == 1 else outs
+
+    @property
     def layers(self):
         """The layers, in the order they are called (Input layers first for functional models)."""
         if self._graph is not None:
@@ -307,6 +322,13 @@ class Model(TrainingMixin, Layer):
                                       "use save_weights/load_weights")
         return functional_config(self)
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A new functional model (fresh weights) from ``get_config()``'s dict."""
+        from deepgrad.keras.models.saving import model_from_config
+
+        return model_from_config({"class_name": "Functional", "config": config}, custom_objects)
+
     def save(self, filepath, overwrite=True, **kwargs):
         """Save architecture, compile settings and weights to a ``.keras`` zip (no pickle)."""
         from deepgrad.keras.models.saving import save_model
@@ -314,13 +336,13 @@ class Model(TrainingMixin, Layer):
         save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
-        """Save the weights alone to a ``.weights.npz`` file."""
+        """Save the weights alone: ``.weights.npz`` (numpy) or ``.weights.h5`` (Keras 3's layout, needs h5py)."""
         from deepgrad.keras.models.saving import save_weights
 
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
-        """Load weights saved by ``save_weights`` (or from a ``.keras`` file) into this model."""
+        """Load weights from ``save_weights``'s files (``.weights.h5`` from real Keras too) or a ``.keras`` file."""
         from deepgrad.keras.models.saving import load_weights
 
         load_weights(self, filepath)

@@ -184,6 +184,8 @@ def compile_config(model):
            "loss": None if model.loss is None else losses_mod.serialize(model.loss), "metrics": metrics}
     if args.get("weighted_metrics"):
         out["weighted_metrics"] = [metrics_mod.serialize(m) for m in args["weighted_metrics"]]
+    if args.get("loss_weights") is not None:
+        out["loss_weights"] = float(args["loss_weights"])
     return out
 
 
@@ -287,18 +289,46 @@ def _weight_count(layer, shape):
 
     if isinstance(shape, list) and shape and isinstance(shape[0], (tuple, list)):
         return None  # merging layers hold no weights
+
+    def bias(n):
+        return n if getattr(layer, "use_bias", True) else 0
+
+    def channels(data_format):
+        return dim(shape[-1] if data_format == "channels_last" else shape[1])
+
     if isinstance(layer, L.Dense):
-        return dim(shape[-1]) * layer.units + layer.units
+        return dim(shape[-1]) * layer.units + bias(layer.units)
     if isinstance(layer, L.Conv2D):
         cin = layer._channels(shape) if len(shape) == 4 else 1
         kh, kw = layer.kernel_size
-        return dim(cin) * dim(kh) * dim(kw) * layer.filters + layer.filters
+        return dim(cin) // max(layer.groups, 1) * dim(kh) * dim(kw) * layer.filters + bias(layer.filters)
+    if isinstance(layer, L.Conv1D):
+        cin = channels(layer.data_format) if len(shape) == 3 else 1
+        return cin // max(layer.groups, 1) * dim(layer.kernel_size[0]) * layer.filters + bias(layer.filters)
+    if isinstance(layer, L.Conv2DTranspose):
+        cin = channels(layer.data_format) if len(shape) == 4 else 1
+        return cin * dim(layer.kernel_size[0]) * dim(layer.kernel_size[1]) * layer.filters + bias(layer.filters)
+    if isinstance(layer, L.DepthwiseConv2D):  # SeparableConv2D too
+        cin = channels(layer.data_format) if len(shape) == 4 else 1
+        mid = cin * dim(layer.depth_multiplier)
+        depthwise = dim(layer.kernel_size[0]) * dim(layer.kernel_size[1]) * mid
+        if isinstance(layer, L.SeparableConv2D):
+            return depthwise + mid * layer.filters + bias(layer.filters)
+        return depthwise + bias(mid)
+    if isinstance(layer, (L.SimpleRNN, L.LSTM, L.GRU)):
+        k = layer.gates * layer.units
+        n_bias = 2 * k if isinstance(layer, L.GRU) and layer.reset_after else k
+        return (dim(shape[-1]) + layer.units) * k + bias(n_bias)
     if isinstance(layer, L.Embedding):
         return dim(layer.input_dim) * dim(layer.output_dim)
     if isinstance(layer, L.BatchNormalization):
-        return 4 * dim(shape[layer.axis])
+        return (2 + int(layer.center) + int(layer.scale)) * dim(shape[layer.axis])
     if isinstance(layer, L.LayerNormalization):
-        return 2 * dim(shape[-1])
+        axes = layer.axis if isinstance(layer.axis, list) else [layer.axis]
+        n = math.prod(dim(shape[a]) for a in axes)
+        return (int(layer.scale or layer.rms_scaling) + int(layer.center and not layer.rms_scaling)) * n
+    if isinstance(layer, L.GroupNormalization):
+        return (int(layer.center) + int(layer.scale)) * dim(shape[layer.axis])
     if isinstance(layer, L.PReLU):
         return math.prod(dim(d) for d in shape[1:])
     return None
@@ -402,7 +432,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
                 opt = optimizers_mod.get(cc["optimizer"])
                 loss = losses_mod.get(cc["loss"]) if cc.get("loss") is not None else None
                 model.compile(optimizer=opt, loss=loss, metrics=cc.get("metrics") or None,
-                              weighted_metrics=cc.get("weighted_metrics") or None)
+                              weighted_metrics=cc.get("weighted_metrics") or None,
+                              loss_weights=cc.get("loss_weights"))
             except _CONFIG_ERRORS as e:
                 raise SavingError(f"load_model: cannot restore the compile settings ({type(e).__name__}: "
                                   f"{str(e)[:300]}); pass custom_objects= or compile=False") from None
@@ -414,8 +445,13 @@ def save_weights(model, filepath, overwrite=True):
     from deepgrad.io import atomic_write_bytes
 
     filepath = os.fspath(filepath)
+    if filepath.endswith(".weights.h5"):  # Keras 3's HDF5 layout (needs h5py)
+        from deepgrad.keras.models.h5_weights import save_weights_h5
+
+        return save_weights_h5(model, filepath, overwrite=overwrite)
     if not filepath.endswith(".weights.npz"):
-        raise ValueError(f"save_weights: the file name must end in '.weights.npz', got {filepath!r}")
+        raise ValueError(f"save_weights: the file name must end in '.weights.npz' or '.weights.h5', got "
+                         f"{filepath!r}")
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"save_weights: {filepath!r} exists and overwrite=False")
     buf = _io.BytesIO()
@@ -426,6 +462,10 @@ def save_weights(model, filepath, overwrite=True):
 def load_weights(model, filepath):
     """Load weights from a ``*.weights.npz`` written by save_weights, or from a ``.keras`` file."""
     filepath = os.fspath(filepath)
+    if filepath.endswith(".weights.h5"):
+        from deepgrad.keras.models.h5_weights import load_weights_h5
+
+        return load_weights_h5(model, filepath)
     if filepath.endswith(".keras"):
         _, wname, wdata = _read_keras(filepath)
         if wname is None:
@@ -441,7 +481,7 @@ def load_weights(model, filepath):
             raise SavingError(f"load_weights: {filepath!r} is not a valid .npz file ({type(e).__name__}: {e})") \
                 from None
     else:
-        raise ValueError(f"load_weights: expected a '.weights.npz' or '.keras' file, got {filepath!r}")
+        raise ValueError(f"load_weights: expected a '.weights.npz', '.weights.h5' or '.keras' file, got {filepath!r}")
     _set_weight_arrays(model, arrays, "load_weights")
 
 

@@ -18,6 +18,8 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._stack = []
         self._build_shape = None
+        self._input_tensor = None  # the Input KerasTensor of the symbolic graph (layer.output, model.inputs)
+        self._symbolic = None  # (input, output, [(layer, tensor), ...]) once built
         for layer in layers or []:
             self.add(layer)
 
@@ -31,11 +33,13 @@ class Sequential(Model):
             if not isinstance(layer.layer, InputLayer) or self._stack:
                 raise ValueError("Sequential.add: only an Input(...) placed first can be added as a tensor")
             self._set_input_shape(layer.shape)
+            self._input_tensor = layer
             return
         if isinstance(layer, InputLayer):
             if self._stack:
                 raise ValueError("Sequential.add: an InputLayer must come first")
             self._set_input_shape(layer.batch_shape)
+            self._input_tensor = layer.output
             return
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add: expected a Layer, got {type(layer).__name__} ({layer!r})")
@@ -89,7 +93,39 @@ class Sequential(Model):
             layer.output_shape = shape
         self.output_shape = shape
         self.built = True
+        self._build_symbolic(tuple(input_shape))
         self._place()
+
+    def _build_symbolic(self, shape):
+        """Call the layers on an Input of ``shape`` (as Keras 3 does) so that ``model.inputs``,
+        ``model.outputs`` and every ``layer.output`` exist; a failure only leaves them undefined."""
+        from deepgrad.keras.layers.input_layer import InputLayer
+
+        if self._symbolic is not None:  # forget the previous build's calls
+            for layer, t in self._symbolic[2]:
+                if any(n is t for n in layer._nodes):
+                    layer._nodes = [n for n in layer._nodes if n is not t]
+            self._symbolic = None
+        if self._input_tensor is None or tuple(self._input_tensor.shape[1:]) != tuple(shape[1:]):
+            self._input_tensor = InputLayer(batch_shape=shape).output
+        t, calls = self._input_tensor, []
+        try:
+            for layer in self._stack:
+                t = layer._call_symbolic(t)
+                calls.append((layer, t))
+        except Exception:  # noqa: BLE001 - a layer without symbolic support: no graph, the model still runs
+            for layer, u in calls:
+                layer._nodes = [n for n in layer._nodes if n is not u]
+            return
+        self._symbolic = (self._input_tensor, t, calls)
+
+    @property
+    def inputs(self):
+        return [self._symbolic[0]] if self._symbolic is not None else None
+
+    @property
+    def outputs(self):
+        return [self._symbolic[1]] if self._symbolic is not None else None
 
     def _ensure_built(self, x):
         if not self.built:
@@ -98,7 +134,7 @@ class Sequential(Model):
             shape = (None,) + tuple(x.shape[1:])
             if self._build_shape is not None and tuple(self._build_shape[1:]) != shape[1:]:
                 raise ValueError(f"{self.name}: expected input shape {self._build_shape}, got data of shape "
-                                 f"{tuple(x.shape)}")
+                                 f"{tuple(x.shape)}{self._first_layer_note()}")
             self.build(self._build_shape or shape)
             self._place()
         elif not isinstance(x, list):
@@ -106,7 +142,11 @@ class Sequential(Model):
             got = tuple(x.shape[1:])
             if len(expected) != len(got) or any(e is not None and e != g for e, g in zip(expected, got)):
                 raise ValueError(f"{self.name}: expected input of shape {tuple(self.input_shape)}, got data of "
-                                 f"shape {tuple(x.shape)}")
+                                 f"shape {tuple(x.shape)}{self._first_layer_note()}")
+
+    def _first_layer_note(self):
+        first = self._stack[0] if self._stack else None
+        return f" (the input of its first layer, '{first.name}' ({type(first).__name__}))" if first else ""
 
     def _input_keeps_integers(self, i):
         return bool(self._stack) and getattr(self._stack[0], "input_dtype", 1) is None
@@ -147,6 +187,13 @@ class Sequential(Model):
         from deepgrad.keras.models.saving import sequential_config
 
         return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A new model (fresh weights) from ``get_config()``'s dict."""
+        from deepgrad.keras.models.saving import model_from_config
+
+        return model_from_config({"class_name": "Sequential", "config": config}, custom_objects)
 
 
 __all__ = ["Sequential"]

@@ -34,10 +34,15 @@ def summary_text(model, line_length=None):
         widths = [max(8, int(w * scale)) for w in widths]
     total = sum(widths)
     rows = []
-    if functional:
-        inbound = {}
+    if functional:  # Keras's "Connected to": layer[node][0] of each input
+        inbound, node_of, calls = {}, {}, {}
+        for t in model._graph["inputs"]:
+            node_of[id(t)] = 0
         for t in model._graph["nodes"]:
-            inbound.setdefault(id(t.layer), []).extend(p.layer.name for p in t.inputs)
+            inbound.setdefault(id(t.layer), []).extend(f"{p.layer.name}[{node_of.get(id(p), 0)}][0]"
+                                                      for p in t.inputs)
+            node_of[id(t)] = calls.get(id(t.layer), 0)
+            calls[id(t.layer)] = node_of[id(t)] + 1
     for layer in model.layers:
         shape = layer.output_shape if layer.built else None
         built = layer.built or not layer._weight_entries()

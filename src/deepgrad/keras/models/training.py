@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import signal
+import time
 
 import numpy as np
 
@@ -57,6 +58,23 @@ def _wants_rng(cbs):
     return any(type(c).__name__ == "BackupAndRestore" for c in cbs.callbacks)
 
 
+def _single_loss_weight(loss_weights):
+    """The weight of the one loss (a number, or a list/dict of one), None when not given."""
+    if loss_weights is None:
+        return None
+    if isinstance(loss_weights, dict):
+        loss_weights = list(loss_weights.values())
+    if isinstance(loss_weights, (list, tuple)):
+        if len(loss_weights) != 1:
+            raise NotImplementedError(f"compile: loss_weights for {len(loss_weights)} outputs (multi-output models) "
+                                      "is not supported; a single-output model takes one weight")
+        loss_weights = loss_weights[0]
+    try:
+        return float(loss_weights)
+    except (TypeError, ValueError):
+        raise TypeError(f"compile: loss_weights must be a number or a list of one, got {loss_weights!r}") from None
+
+
 def _resolve_verbose(verbose):
     if verbose == "auto":
         return 1
@@ -70,8 +88,7 @@ class TrainingMixin:
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
                 run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
         """Choose the optimizer, the loss and the metrics (``metrics=['accuracy']``)."""
-        if loss_weights is not None:
-            raise NotImplementedError("compile: loss_weights (multi-output models) is not supported")
+        self._loss_weight = _single_loss_weight(loss_weights)
         self.optimizer = optimizers_mod.get(optimizer)
         self.optimizer.inner = None  # (re)built for this model's weights on the first step
         self.loss = losses_mod.get(loss)
@@ -89,6 +106,8 @@ class TrainingMixin:
         self._metric_objs = None
         self.compiled = True
         self._compile_args = {"optimizer": optimizer, "loss": loss, "metrics": list(metrics)}
+        if self._loss_weight is not None:
+            self._compile_args["loss_weights"] = self._loss_weight
         if self._weighted_ids:
             self._compile_args["weighted_metrics"] = list(self._weighted_ids)
 
@@ -178,6 +197,8 @@ class TrainingMixin:
         if per is None:
             per = self.loss.call(y_true, outputs)
         loss = losses_mod.reduce_loss(per, None if swb is None else Tensor._make(swb), self.loss.reduction)
+        if getattr(self, "_loss_weight", None) is not None:
+            loss = loss * self._loss_weight
         penalties = self.losses
         for p in penalties:
             loss = loss + p
@@ -196,11 +217,12 @@ class TrainingMixin:
         for m in self._metric_objs or []:
             m.reset_state()
 
-    def _logs(self):
+    def _logs(self, sort=False):
+        """Loss then metrics in compile order; ``sort=True``: by name, as Keras 3 hands logs to callbacks."""
         logs = {"loss": self._loss_total / self._loss_count if self._loss_count else float("nan")}
         for m in self._metric_objs or []:
             logs[m.name] = float(m.result())
-        return logs
+        return dict(sorted(logs.items())) if sort else logs
 
     def _train_batch(self, xb, yb, swb):
         if not self.optimizer.built:
@@ -249,8 +271,8 @@ class TrainingMixin:
         return self._outputs_to_numpy(out)
 
     def _return(self, logs, return_dict):
-        if return_dict:
-            return logs
+        if return_dict:  # Keras 3: a dict sorted by name; a list is loss first, then the metrics in compile order
+            return dict(sorted(logs.items()))
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
@@ -341,7 +363,7 @@ class TrainingMixin:
                     order = xp.asarray(order)
                 self._fit_position = (epoch, first)
                 if first:
-                    logs = self._logs()
+                    logs = self._logs(sort=True)
                 for step in range(first, steps):
                     cbs.on_train_batch_begin(step)
                     lo, hi = step * batch_size, min((step + 1) * batch_size, n)
@@ -354,7 +376,7 @@ class TrainingMixin:
                         swb = None if sw is None else sw[idx]
                     self._train_batch(xb, yb, swb)
                     self._fit_position = (epoch, step + 1)
-                    logs = self._logs()
+                    logs = self._logs(sort=True)
                     cbs.on_train_batch_end(step, logs)
                     if stop:
                         self.fit_interrupted = True
@@ -366,8 +388,8 @@ class TrainingMixin:
                 epoch_logs = dict(logs)
                 if val is not None and (epoch + 1) % validation_freq == 0:
                     val_logs = self._evaluate_arrays(*val, batch_size=validation_batch_size or batch_size,
-                                                     steps=validation_steps)
-                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                                                     steps=validation_steps, callbacks=cbs)  # on_test_* as Keras
+                    epoch_logs.update({f"val_{k}": v for k, v in sorted(val_logs.items())})
                 cbs.on_epoch_end(epoch, epoch_logs)
                 self._fit_position = (epoch + 1, 0)
                 logs = epoch_logs
@@ -398,10 +420,10 @@ class TrainingMixin:
                 loss, y_pred = self._loss_and_output(self._wrap(xb), yb, swb, training=False)
                 self._update_metrics(yb, y_pred, swb, hi - lo, float(loss.item()))
                 if callbacks is not None:
-                    callbacks.on_test_batch_end(step, self._logs())
+                    callbacks.on_test_batch_end(step, self._logs(sort=True))
         logs = self._logs()
         if callbacks is not None:
-            callbacks.on_test_end(logs)
+            callbacks.on_test_end(dict(sorted(logs.items())))
         return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -412,12 +434,17 @@ class TrainingMixin:
         self._ensure_built(x)
         sw = None if sample_weight is None else _as_array(sample_weight).astype(np.float32)
         cbs = CallbackList(callbacks, model=self, params={"verbose": _resolve_verbose(verbose), "steps": steps})
-        logs = self._evaluate_arrays(x, y, sw, batch_size=32 if batch_size is None else int(batch_size),
-                                     steps=steps, callbacks=cbs)
-        if _resolve_verbose(verbose):
-            from deepgrad.keras.callbacks.progbar_logger import format_logs
+        batch_size = 32 if batch_size is None else int(batch_size)
+        start = time.perf_counter()
+        logs = self._evaluate_arrays(x, y, sw, batch_size=batch_size, steps=steps, callbacks=cbs)
+        if _resolve_verbose(verbose):  # Keras's last progress line: '2/2 - 0s - 18ms/step - accuracy: ... - loss: ...'
+            from deepgrad.keras.callbacks.progbar_logger import format_logs, format_time
 
-            print(format_logs(logs))
+            n_steps = math.ceil(_n_samples(x) / batch_size) if steps is None else min(int(steps), math.ceil(
+                _n_samples(x) / batch_size))
+            elapsed = time.perf_counter() - start
+            print(f"{n_steps}/{n_steps} - {elapsed:.0f}s -{format_time(elapsed / max(n_steps, 1))} - "
+                  f"{format_logs(dict(sorted(logs.items())))}")
         return self._return(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):

@@ -1,0 +1,168 @@
+"""``save_weights('x.weights.h5')`` / ``load_weights``: Keras 3's HDF5 weights layout, so a file
+moves between deepgrad and real Keras in both directions.
+
+Keras 3 stores ``layers/<key>/vars/<i>``: ``key`` is the snake-case class name, numbered per
+class in the model's layer order (``dense``, ``dense_1``, ... whatever the layers are called),
+nested models get their own ``layers/`` group, and the variables of a layer are its trainable
+ones then its non-trainable ones, in Keras layout.  Needs the optional ``h5py`` package; only
+arrays are read (no pickled objects exist in this format).  Optimizer state is not stored.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from deepgrad.keras import backend
+
+
+def _h5py(where):
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError(f"{where}: '.weights.h5' files need the h5py package (pip install h5py); or use a "
+                          "'.weights.npz' file name") from None
+    return h5py
+
+
+def _model_layers(model):
+    """The layers Keras saves: a functional model's Input layers too (they have no weights)."""
+    return model._unique_layers()
+
+
+def _keyed(layers):
+    """(key, layer) with Keras's per-class numbering: dense, dense_1, conv2d, ..."""
+    used, out = {}, []
+    for layer in layers:
+        name = backend.snake_case(type(layer).__name__)
+        if name in used:
+            used[name] += 1
+            name = f"{name}_{used[name]}"
+        else:
+            used[name] = 0
+        out.append((name, layer))
+    return out
+
+
+def _var_entries(layer):
+    """The layer's weight entries in Keras's saving order: trainable ones, then the others."""
+    entries = layer._weight_entries()
+    return [e for e in entries if e[3]] + [e for e in entries if not e[3]]
+
+
+def _to_keras(layer, entries):
+    from deepgrad.backend import as_numpy
+    from deepgrad.keras.layers.layer import _LAYOUTS
+
+    out = []
+    for _, getter, layout, _ in entries:
+        a = as_numpy(getter().data)
+        axes = _LAYOUTS[layout][0]
+        out.append(np.ascontiguousarray(a.transpose(axes) if axes else a))
+    return out
+
+
+def _write(group, model):
+    group.create_group("vars").attrs["name"] = model.name
+    layers_group = group.create_group("layers")
+    for key, layer in _keyed(_model_layers(model)):
+        _write_layer(layers_group.create_group(key), layer)
+
+
+def _write_layer(sub, layer):
+    """A layer's group: ``vars`` (its weights), or its children's groups (wrappers), or ``cell/vars`` (RNNs)."""
+    from deepgrad.keras.models.model import Model
+
+    if isinstance(layer, Model):
+        _write(sub, layer)
+        return
+    vars_group = sub.create_group("vars")
+    vars_group.attrs["name"] = layer.name
+    if hasattr(layer, "_h5_children"):
+        for key, child in layer._h5_children():
+            _write_layer(sub.create_group(key), child)
+        return
+    if getattr(layer, "_h5_cell", None):
+        vars_group = sub.create_group("cell").create_group("vars")
+        vars_group.attrs["name"] = layer._h5_cell
+    for i, a in enumerate(_to_keras(layer, _var_entries(layer))):
+        vars_group.create_dataset(str(i), data=a)
+
+
+def save_weights_h5(model, filepath, overwrite=True):
+    h5py = _h5py("save_weights")
+    if not overwrite and os.path.exists(filepath):
+        raise FileExistsError(f"save_weights: {filepath!r} exists and overwrite=False")
+    tmp = f"{filepath}.tmp{os.getpid()}"
+    try:
+        with h5py.File(tmp, "w") as f:
+            _write(f, model)
+        os.replace(tmp, filepath)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _read(group, model, path, pending):
+    layers_group = group.get("layers")
+    for key, layer in _keyed(_model_layers(model)):
+        sub = layers_group.get(key) if layers_group is not None else None
+        _read_layer(sub, layer, f"{path}layers/{key}", pending)
+
+
+def _read_layer(sub, layer, where, pending):
+    from deepgrad.keras.models.model import Model
+
+    if isinstance(layer, Model) or hasattr(layer, "_h5_children"):
+        if sub is None:
+            raise ValueError(f"load_weights: the file has no group {where!r} for {type(layer).__name__} "
+                             f"{layer.name!r}")
+        if isinstance(layer, Model):
+            _read(sub, layer, f"{where}/", pending)
+        else:
+            for key, child in layer._h5_children():
+                _read_layer(sub.get(key), child, f"{where}/{key}", pending)
+        return
+    if sub is not None and getattr(layer, "_h5_cell", None):
+        sub, where = sub.get("cell"), f"{where}/cell"
+    entries = _var_entries(layer)
+    vars_group = sub.get("vars") if sub is not None and hasattr(sub, "get") else None
+    if vars_group is not None and not hasattr(vars_group, "keys"):
+        raise ValueError(f"load_weights: {where}/vars is not a group")
+    n_file = 0 if vars_group is None else len(vars_group)
+    if n_file != len(entries):
+        raise ValueError(f"load_weights: layer {layer.name!r} ({type(layer).__name__}) has {len(entries)} "
+                         f"weights, the file has {n_file} at {where!r}")
+    arrays = []
+    for i, current in enumerate(_to_keras(layer, entries)):
+        item = vars_group.get(str(i))
+        if item is None:
+            raise ValueError(f"load_weights: {where}/vars/{i} is missing")
+        if not hasattr(item, "shape") or item.dtype.kind not in "fiub":
+            raise ValueError(f"load_weights: {where}/vars/{i} is not a numeric array")
+        a = np.asarray(item[()])
+        if a.shape != current.shape:
+            raise ValueError(f"load_weights: layer {layer.name!r} weight {i} has shape {current.shape}, the file "
+                             f"has {a.shape} at {where!r}")
+        arrays.append(a)
+    pending.append((layer, entries, arrays))
+
+
+def load_weights_h5(model, filepath):
+    h5py = _h5py("load_weights")
+    filepath = os.fspath(filepath)
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"load_weights: no such file {filepath!r}")
+    pending = []
+    try:
+        f = h5py.File(filepath, "r")
+    except OSError as e:
+        raise ValueError(f"load_weights: {filepath!r} is not an HDF5 file ({e})") from None
+    with f:
+        _read(f, model, "", pending)  # check everything before changing anything
+    for layer, entries, arrays in pending:
+        by_entry = {id(e[1]): a for e, a in zip(entries, arrays)}
+        layer.set_weights([by_entry[id(e[1])] for e in layer._ordered_entries()])
+
+
+__all__ = ["save_weights_h5", "load_weights_h5"]

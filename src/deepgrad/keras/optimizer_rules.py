@@ -1,0 +1,110 @@
+"""Keras 3's own update rules for SGD with momentum, Adamax, Nadam and Adadelta, as deepgrad.optim optimizers (PyTorch's
+state layout), transcribed from ``keras/src/optimizers/{sgd,adamax,nadam,adadelta}.py`` operation by
+operation.  They differ from PyTorch's rules in where epsilon sits and, for Nadam, in the momentum
+schedule (Keras: ``u_t = beta_1 (1 - 0.5 * 0.96^t)``).  ``deepgrad.keras.optimizers`` wraps them.
+"""
+from __future__ import annotations
+
+from deepgrad import optim
+from deepgrad.backend import get_array_module
+
+
+class KerasSGD(optim.SGD):
+    """Keras's momentum form, ``m = momentum m - lr g``; ``p += m`` (Nesterov: ``p += momentum m - lr g``).
+
+    At a constant learning rate it equals PyTorch's ``b = momentum b + g; p -= lr b``; when the rate
+    changes (schedules, LearningRateScheduler, ReduceLROnPlateau) the velocity keeps the old rates,
+    as in Keras."""
+
+    def _step_group(self, group):
+        lr, momentum, nesterov = float(group["lr"]), float(group["momentum"]), group["nesterov"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            xp = get_array_module(p.data)
+            st = self.state[p]
+            if "velocity" not in st:
+                st["velocity"] = xp.zeros_like(p.data)
+            g = p.grad.data
+            m = st["velocity"]
+            m[...] = m * momentum - g * lr
+            if nesterov:
+                p.data += m * momentum - g * lr
+            else:
+                p.data += m
+
+
+class KerasAdamax(optim.Adamax):
+    """``m += (g - m)(1 - b1); u = max(b2 u, |g|); p -= lr m / ((1 - b1^t)(u + eps))``."""
+
+    def _step_group(self, group):
+        lr, eps = float(group["lr"]), float(group["eps"])
+        b1, b2 = float(group["betas"][0]), float(group["betas"][1])
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            xp = get_array_module(p.data)
+            st = self.state[p]
+            if not st:
+                st["step"], st["exp_avg"], st["exp_inf"] = 0, xp.zeros_like(p.data), xp.zeros_like(p.data)
+            g = p.grad.data
+            st["step"] += 1
+            m, u = st["exp_avg"], st["exp_inf"]
+            m += (g - m) * (1.0 - b1)
+            u[...] = xp.maximum(b2 * u, xp.abs(g))
+            p.data -= (lr * m) / ((1.0 - b1 ** st["step"]) * (u + eps))
+
+
+class KerasNadam(optim.NAdam):
+    """Keras's Nadam: ``u_t = b1 (1 - 0.5 * 0.96^t)``, ``u_prod`` their running product (``group['u_product']``,
+    advanced once per step before the update), ``m_hat = u_{t+1} m / (1 - u_prod u_{t+1}) +
+    (1 - u_t) g / (1 - u_prod)``, ``p -= lr m_hat / (sqrt(v / (1 - b2^t)) + eps)``."""
+
+    def _step_group(self, group):
+        lr, eps = float(group["lr"]), float(group["eps"])
+        b1, b2 = float(group["betas"][0]), float(group["betas"][1])
+        t = int(group.get("keras_step", 0)) + 1
+        group["keras_step"] = t
+        u_prod = float(group.get("u_product", 1.0)) * b1 * (1.0 - 0.5 * 0.96**t)
+        group["u_product"] = u_prod
+        u_t, u_next = b1 * (1.0 - 0.5 * 0.96**t), b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        u_prod_next = u_prod * u_next
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            xp = get_array_module(p.data)
+            st = self.state[p]
+            if not st:
+                st["step"], st["exp_avg"], st["exp_avg_sq"] = 0, xp.zeros_like(p.data), xp.zeros_like(p.data)
+            g = p.grad.data
+            st["step"] += 1
+            m, v = st["exp_avg"], st["exp_avg_sq"]
+            m += (g - m) * (1.0 - b1)
+            v += (g * g - v) * (1.0 - b2)
+            m_hat = (u_next * m) / (1.0 - u_prod_next) + ((1.0 - u_t) * g) / (1.0 - u_prod)
+            v_hat = v / (1.0 - b2**t)
+            p.data -= (m_hat * lr) / (xp.sqrt(v_hat) + eps)
+
+
+class KerasAdadelta(optim.Adadelta):
+    """``a = rho a + (1 - rho) g^2; d = -sqrt(D + eps) g / sqrt(a + eps); D = rho D + (1 - rho) d^2; p += lr d``."""
+
+    def _step_group(self, group):
+        lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            xp = get_array_module(p.data)
+            st = self.state[p]
+            if not st:
+                st["step"], st["square_avg"], st["acc_delta"] = 0, xp.zeros_like(p.data), xp.zeros_like(p.data)
+            g = p.grad.data
+            st["step"] += 1
+            a, acc_delta = st["square_avg"], st["acc_delta"]
+            a[...] = rho * a + (1.0 - rho) * (g * g)
+            delta = -(xp.sqrt(acc_delta + eps) * g) / xp.sqrt(a + eps)
+            acc_delta[...] = rho * acc_delta + (1.0 - rho) * (delta * delta)
+            p.data += lr * delta
+
+
+__all__ = ["KerasSGD", "KerasAdamax", "KerasNadam", "KerasAdadelta"]
