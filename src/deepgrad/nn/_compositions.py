@@ -13,13 +13,15 @@ from deepgrad.tensor import Tensor, as_tensor
 
 # -- activations ------------------------------------------------------------------------------
 def hardsigmoid(input, inplace=False):  # noqa: A002
-    """0 for x <= -3, 1 for x >= 3, x / 6 + 1 / 2 in between."""
-    return _ops.clamp(input + 3.0, 0.0, 6.0) * (1.0 / 6.0)
+    """0 for x <= -3, 1 for x >= 3, x / 6 + 1 / 2 in between (gradient 0 at +-3, as torch)."""
+    inside = (input > -3.0) & (input < 3.0)
+    return _ops.where(inside, input * (1.0 / 6.0) + 0.5, _ops.where(input >= 3.0, 1.0, 0.0))
 
 
 def hardswish(input, inplace=False):  # noqa: A002
-    """x * hardsigmoid(x)."""
-    return input * hardsigmoid(input)
+    """x * hardsigmoid(x): 0 for x <= -3, x for x >= 3 (gradient 0 at -3 and 1 at 3, as torch)."""
+    middle = _ops.where(input < 3.0, input * (input + 3.0) * (1.0 / 6.0), input)
+    return _ops.where(input <= -3.0, 0.0, middle)
 
 
 def mish(input, inplace=False):  # noqa: A002
@@ -32,7 +34,7 @@ def celu(input, alpha=1.0, inplace=False):  # noqa: A002
     if alpha == 0:
         raise op_error(ValueError, "celu: alpha must not be 0")
     neg = _ops.expm1(_ops.clamp(input, max=0.0) * (1.0 / alpha)) * alpha
-    return _ops.clamp(input, min=0.0) + neg
+    return _ops.where(input > 0, input, neg)  # gradient 1 at 0, as torch
 
 
 def threshold(input, threshold, value, inplace=False):  # noqa: A002
@@ -62,13 +64,13 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):  
     mean slope (lower + upper) / 2."""
     if not training:
         slope = (lower + upper) / 2
-        return _ops.where(input >= 0, input, input * slope)
+        return _ops.where(input > 0, input, input * slope)  # the slope at 0, as torch
     from deepgrad.random import generator
 
     xp = input.xp
     u = generator(xp).random(input.shape, dtype=xp.float64 if input.dtype == xp.float64 else xp.float32)
     slope = Tensor._make((lower + (upper - lower) * u).astype(input.dtype))
-    return _ops.where(input >= 0, input, input * slope)
+    return _ops.where(input > 0, input, input * slope)
 
 
 def glu(input, dim=-1):  # noqa: A002
