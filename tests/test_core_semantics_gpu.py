@@ -86,3 +86,11 @@ def test_new_tensors_follow_device_argument():
     assert x.new_tensor([1, 2], device="cpu").device.type == "cpu"
     assert dg.tensor([1.0]).new_ones(2, device="cuda").device.type == "cuda"
     assert x.to(dg.zeros(1, dtype=dg.float64)).device.type == "cpu"
+
+
+def test_where_of_two_scalars_follows_the_condition_device():
+    cond = dg.tensor(np.array([True, False, True]), device="cuda")
+    out = dg.where(cond, 1.0, 0.0)
+    assert out.device == cond.device and out.dtype == np.float32
+    np.testing.assert_array_equal(out.cpu().numpy(), [1.0, 0.0, 1.0])
+    assert dg.where(cond, 2, 0).dtype == np.int64

@@ -472,8 +472,8 @@ def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's names
         raise op_error(TypeError, "where: expected where(condition) or where(condition, input, other)")
     cond = condition.data if isinstance(condition, Tensor) else condition
     ref = input if isinstance(input, Tensor) else other if isinstance(other, Tensor) else None
-    if ref is None:
-        ref = as_tensor(input)
+    if ref is None:  # two scalars: on the condition's device (a bool condition gives float/int64/bool)
+        ref = as_tensor(input, like=condition) if isinstance(condition, Tensor) else as_tensor(input)
     return Where()(Tensor._make(_xp(ref.data).asarray(cond, dtype=bool)), as_tensor(input, like=ref),
                    as_tensor(other, like=ref))
 
