@@ -160,3 +160,12 @@ def test_workflow_matches_real_keras(name, opt, compile_kw, fit_kw):
         np.testing.assert_allclose(e[k], e_ref[k], rtol=2e-5, atol=1e-7, err_msg=k)
     for a, b in zip(w, w_ref):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=2e-6 * float(np.max(np.abs(b))))
+
+
+@pytest.mark.parametrize("labels, num_classes", [([0, 2, 1], None), ([[1], [3]], None), ([0, 1], 4),
+                                                 (np.array([2, 0], np.uint8), 3), ([[0, 1], [2, 0]], 3)])
+def test_to_categorical_matches_keras(labels, num_classes):
+    want = real.utils.to_categorical(labels, num_classes)
+    got = dgk.utils.to_categorical(labels, num_classes)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)

@@ -7,10 +7,11 @@ import numpy as np
 from deepgrad.keras.backend import clear_session
 
 
-def to_categorical(x, num_classes=None, dtype="float32"):
+def to_categorical(x, num_classes=None, dtype="float64"):
     """One-hot rows for integer labels: ``to_categorical([0, 2], 3)`` -> [[1, 0, 0], [0, 0, 1]].
 
-    A trailing axis of size 1 is dropped first, as Keras does.
+    A trailing axis of size 1 is dropped first, and the result is float64, as in Keras 3
+    (``fit`` trains on float32 copies; ``dtype=`` picks another type).
     """
     x = np.asarray(x)
     if x.dtype.kind == "f":
