@@ -109,6 +109,7 @@ def vector_to_parameters(vec, parameters):
 
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "l1_penalty", "l2_penalty", "parameters_to_vector",
-           "vector_to_parameters", "rnn"]
+           "vector_to_parameters", "rnn", "prune"]
 
-from deepgrad.nn.utils import rnn  # noqa: E402 - nn.utils.rnn: pad_sequence, pack_padded_sequence, ...
+# nn.utils.prune (l1_unstructured, global_unstructured, ...) and nn.utils.rnn (pad_sequence, ...)
+from deepgrad.nn.utils import prune, rnn  # noqa: E402
