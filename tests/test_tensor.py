@@ -339,3 +339,13 @@ def test_python_scalar_dtype_rules_like_torch():
     assert (dg.tensor([True]) & True).dtype == np.bool_
     assert (dg.tensor([1.0], dtype=dg.float64) * 2.5).dtype == np.float64
     assert (dg.tensor([1.0], dtype=dg.float16) + 1).dtype == np.float16
+
+
+@pytest.mark.parametrize("values", [[1.0, 2.0], [2.718281828, 7.389], [1e-5, 1.0], [1e9, 2.0], [-1.5, 2.25, 100.0],
+                                    [[1.0, -2.0], [3.5, 4.0]], [float("nan"), 1.5], [float("inf"), -2.0, 0.5],
+                                    [0.0, 0.0], [1e-5, 2e-5], 3.14159, [123456.789, 1.0], [-0.25]])
+def test_repr_prints_floats_as_torch(values):
+    torch = pytest.importorskip("torch")
+    assert repr(dg.tensor(values)) == repr(torch.tensor(values))
+    x = dg.tensor(values, requires_grad=True)
+    assert repr(x * 2).endswith("grad_fn=<MulBackward0>)")

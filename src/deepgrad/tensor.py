@@ -291,14 +291,15 @@ class Tensor:
 
     # -- printing ---------------------------------------------------------------------
     def __repr__(self):
-        body = np.array2string(as_numpy(self.data), separator=", ", prefix="tensor(")
+        arr = as_numpy(self.data)
+        body = np.array2string(arr, separator=", ", prefix="tensor(", formatter=_float_formatter(arr))
         extra = ""
         if self.data.dtype != get_default_dtype() and self.data.dtype not in (np.int64, np.bool_):
             extra += f", dtype={self.data.dtype}"
         if self.device.type != "cpu":
             extra += f", device='{self.device}'"
         if self.creator is not None:
-            extra += f", grad_fn=<{self.creator.name}Backward>"
+            extra += f", grad_fn=<{self.creator.name}Backward0>"
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
@@ -346,6 +347,26 @@ def _seed_grad(t, gradient, who):
     if g.dtype != t.dtype and t.dtype.kind in "fc":  # keep float32 math in float32
         g = Tensor._make(g.data.astype(t.dtype))
     return g
+
+
+def _float_formatter(arr):
+    """Print floats as torch does: ``2., 4.`` when all are whole numbers, else 4 decimals, or
+    ``1.0000e-05`` when the values span more than 1000x or leave [1e-4, 1e8]; padded to one width."""
+    if arr.dtype.kind != "f" or arr.size == 0:
+        return None
+    finite = arr[np.isfinite(arr)].astype(np.float64)
+    nonzero = np.abs(finite[finite != 0])
+    big = nonzero.size > 0 and nonzero.max() > 1e8
+    if finite.size and np.all(finite == np.ceil(finite)):
+        fmt = "{:.4e}" if big else "{:.0f}."
+    elif nonzero.size and (big or nonzero.max() / nonzero.min() > 1000 or nonzero.min() < 1e-4):
+        fmt = "{:.4e}"
+    else:
+        fmt = "{:.4f}"
+    texts = [fmt.format(v) for v in (finite.min(), finite.max())] if finite.size else []
+    texts += [str(v) for v in np.unique(arr[~np.isfinite(arr)])]  # nan, inf, -inf
+    width = max(len(t) for t in texts)
+    return {"float_kind": lambda v: (fmt.format(v) if np.isfinite(v) else str(v)).rjust(width)}
 
 
 def as_tensor(x, dtype=None, like=None):
