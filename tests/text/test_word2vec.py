@@ -129,3 +129,32 @@ def test_word2vec_argument_errors():
         Word2Vec().train([["a", "b"]])
     with pytest.raises(ValueError, match="min_count=5"):
         Word2Vec([["a", "b"]])
+
+
+def test_negative_sampling_batch_loss_and_grads_follow_the_definition():
+    """The fused (target + noise) lookup in Word2Vec._loss equals negative_sampling_loss, noise words
+    equal to the target dropped, gradients included."""
+    from deepgrad import Tensor
+    from deepgrad.text import negative_sampling_loss
+
+    sents, _ = planted_corpus(n=100)
+    m = Word2Vec(vector_size=6, min_count=1, sg=1, negative=4, seed=0)
+    m.build_vocab(sents)
+    rng = np.random.default_rng(1)
+    m.out_embed.weight.data[...] = rng.normal(size=m.out_embed.weight.shape)
+    centers, contexts = rng.integers(0, len(m.vocab), 300), rng.integers(0, 3, 300)  # frequent targets: clashes
+    state = m.rng.bit_generator.state
+    m.optimizer.zero_grad()
+    got = m._loss((centers, contexts))
+    got.backward()
+    g_in, g_out = m.in_embed.weight.grad.numpy().copy(), m.out_embed.weight.grad.numpy().copy()
+    m.rng.bit_generator.state = state
+    noise = np.searchsorted(m._noise_cdf, m.rng.random((300, 4)))
+    keep = (noise != contexts[:, None]).astype(np.float32)
+    assert 0 < keep.sum() < keep.size
+    m.optimizer.zero_grad()
+    want = negative_sampling_loss(m.in_embed(centers), m.out_embed(contexts), m.out_embed(noise), Tensor(keep))
+    want.backward()
+    np.testing.assert_allclose(got.item(), want.item(), rtol=1e-5)
+    np.testing.assert_allclose(g_in, m.in_embed.weight.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g_out, m.out_embed.weight.grad.numpy(), rtol=1e-5, atol=1e-6)

@@ -8,8 +8,13 @@
 Input vectors ``W_in`` (``nn.Embedding``, word2vec's syn0) and output vectors (syn1neg for
 negative sampling, one per word; syn1 for hierarchical softmax, one per Huffman inner node) are
 trained by plain SGD on the summed loss of mini-batches, the learning rate falling linearly from
-``alpha`` to ``min_alpha`` as in word2vec.  Skip-gram predicts each context word from the center;
-CBOW predicts the center from the mean of its context vectors.  Arguments follow gensim.
+``alpha`` to ``min_alpha`` as in word2vec.  Summed, not averaged: each example moves the vectors by
+``alpha`` times its own gradient, as gensim's one-example-at-a-time SGD does, so gensim's ``alpha``
+carries over (at gensim's settings the Brown benchmarks agree with gensim 4.4.0's, see
+examples/word2vec.py).  The steps of a frequent word add up within a batch, so a large
+``batch_size`` with a large ``alpha`` can diverge (4096 with alpha 0.1 does on Brown).
+Skip-gram predicts each context word from the center; CBOW predicts the center from the mean
+of its context vectors.  Arguments follow gensim.
 """
 from __future__ import annotations
 
@@ -20,11 +25,12 @@ import numpy as np
 from deepgrad import nn
 from deepgrad.backend import get_array_module
 from deepgrad.nn.parameter import Parameter
+from deepgrad.ops.activation import logsigmoid
 from deepgrad.optim import SGD
 from deepgrad.tensor import Tensor
 from deepgrad.text.huffman import HuffmanTree
 from deepgrad.text.keyed_vectors import KeyedVectors
-from deepgrad.text.losses import hierarchical_softmax_loss, negative_sampling_loss
+from deepgrad.text.losses import hierarchical_softmax_loss
 from deepgrad.text.pairs import cbow_windows, skipgram_pairs, subsample
 from deepgrad.text.vocab import Vocab
 
@@ -125,10 +131,16 @@ class Word2Vec:
             if self.cbow_mean:
                 h = h / m.sum(1, keepdim=True)
         loss = 0.0
-        if self.negative:
+        if self.negative:  # fresh noise words per example; a noise word equal to the target is skipped
             noise = np.searchsorted(self._noise_cdf, self.rng.random((len(targets), self.negative)))
-            keep = Tensor(self._device_array((noise != targets[:, None]).astype(np.float32)))
-            loss = loss + negative_sampling_loss(h, self.out_embed(targets), self.out_embed(noise), keep)
+            words = np.concatenate([targets[:, None], noise], axis=1)  # one lookup: (B, 1 + K) output rows
+            sign = np.ones(words.shape, np.float32)
+            sign[:, 1:] = -1.0
+            keep = (words != targets[:, None]).astype(np.float32)
+            keep[:, 0] = 1.0
+            scores = (self.out_embed(words) @ h.unsqueeze(2)).squeeze(2)  # log s(u.v) + sum_k log s(-u.n_k)
+            terms = logsigmoid(scores * Tensor(self._device_array(sign))) * Tensor(self._device_array(keep))
+            loss = loss - terms.sum()
         if self.hs:
             t = self.tree
             codes = Tensor(self._device_array(t.codes[targets].astype(np.float32)))
