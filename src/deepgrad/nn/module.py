@@ -263,21 +263,22 @@ class Module:
                 mod = mod._modules[part]
         return mod
 
-    def get_buffer(self, target):
-        """The buffer at the dotted path ``target`` ('bn.running_mean')."""
+    def _get_entry(self, target, table, kind):
+        """The entry of the ``table`` dict ('_buffers' or '_parameters') at the dotted path ``target``."""
         mod_path, _, name = target.rpartition(".")
         mod = self.get_submodule(mod_path)
-        if name not in mod._buffers:
-            raise AttributeError(f"{type(mod).__name__} has no buffer {name!r}")
-        return mod._buffers[name]
+        entries = getattr(mod, table)
+        if name not in entries:
+            raise AttributeError(f"{type(mod).__name__} has no {kind} {name!r}")
+        return entries[name]
+
+    def get_buffer(self, target):
+        """The buffer at the dotted path ``target`` ('bn.running_mean')."""
+        return self._get_entry(target, "_buffers", "buffer")
 
     def get_parameter(self, target):
         """The parameter at the dotted path ``target`` ('fc1.weight')."""
-        mod_path, _, name = target.rpartition(".")
-        mod = self.get_submodule(mod_path)
-        if name not in mod._parameters:
-            raise AttributeError(f"{type(mod).__name__} has no parameter {name!r}")
-        return mod._parameters[name]
+        return self._get_entry(target, "_parameters", "parameter")
 
     # -- traversal ----------------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):

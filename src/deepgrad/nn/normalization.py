@@ -12,6 +12,12 @@ from deepgrad.ops.shape import reshape
 from deepgrad.tensor import Tensor
 
 
+def _affine_parameters(module, shape, affine, bias, device, dtype):
+    """Register ``weight`` (and ``bias``, when ``bias``) of ``shape`` when ``affine``, else None for both."""
+    module.register_parameter("weight", empty_parameter(shape, device, dtype) if affine else None)
+    module.register_parameter("bias", empty_parameter(shape, device, dtype) if affine and bias else None)
+
+
 class _BatchNorm(Module):
     """Normalize each channel with the batch statistics in training (updating running_mean and
     the unbiased running_var by ``momentum``, or their cumulative average when momentum is None)
@@ -28,15 +34,7 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         self.use_bias = bool(bias and affine)
-        if affine:
-            self.weight = empty_parameter((num_features,), device, dtype)
-            if bias:
-                self.bias = empty_parameter((num_features,), device, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_features,), affine, bias, device, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(empty_array((num_features,), device, dtype)))
             self.register_buffer("running_var", Tensor(empty_array((num_features,), device, dtype)))
@@ -126,15 +124,7 @@ class LayerNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.use_bias = bool(bias and elementwise_affine)
-        if elementwise_affine:
-            self.weight = empty_parameter(self.normalized_shape, device, dtype)
-            if bias:
-                self.bias = empty_parameter(self.normalized_shape, device, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -166,15 +156,7 @@ class GroupNorm(Module):
                              f"({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         self.use_bias = bool(bias and affine)
-        if affine:
-            self.weight = empty_parameter((num_channels,), device, dtype)
-            if bias:
-                self.bias = empty_parameter((num_channels,), device, dtype)
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_channels,), affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):

@@ -193,7 +193,6 @@ class RNNBase(Module):
 
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
-        name = type(self).__name__
         self._check_input(input, hx)
         batched = input.ndim == 3
         x = input if batched else F.unsqueeze(input, 1)  # (L, 1, H_in) or (N, 1, H_in) with batch_first
@@ -205,23 +204,11 @@ class RNNBase(Module):
         n = x.shape[1]
         state_shape = (self.num_layers * directions, n, self.hidden_size)
         lstm = self.mode == "LSTM"
-        if hx is None:
-            h0 = _zeros_like_state(x, state_shape)
-            c0 = _zeros_like_state(x, state_shape) if lstm else None
-        else:
-            if lstm:
-                if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
-                    raise ValueError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
-                h0, c0 = hx
-            else:
-                h0, c0 = hx, None
-            want = state_shape if batched else (state_shape[0], self.hidden_size)
-            for label, t in (("h_0", h0), ("c_0", c0)):
-                if t is not None and tuple(t.shape) != want:
-                    raise ValueError(f"{name}: expected {label} of shape {want}, got {tuple(t.shape)}")
-            if not batched:
-                h0 = F.unsqueeze(h0, 1)
-                c0 = F.unsqueeze(c0, 1) if c0 is not None else None
+        given_unbatched = hx is not None and not batched
+        h0, c0 = self._initial_state(hx, (state_shape[0], self.hidden_size) if given_unbatched else state_shape, x)
+        if given_unbatched:
+            h0 = F.unsqueeze(h0, 1)
+            c0 = F.unsqueeze(c0, 1) if c0 is not None else None
         h_n, c_n = [], []
         layer_input = x
         for layer in range(self.num_layers):

@@ -26,8 +26,14 @@ def _activation(name, activation):
 class _FeedForward(Module):
     """Shared pieces of the encoder and decoder layers: the feed-forward block and the options."""
 
-    def _init_ff(self, d_model, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
-                 bias, device, dtype):
+    def _init_layer(self, blocks, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                    norm_first, bias, device, dtype):
+        """Register, in PyTorch's order, self_attn (and multihead_attn for 3 ``blocks``), the feed-forward
+        block, then norm1..norm<blocks> and dropout1..dropout<blocks>."""
+        attn = dict(dropout=dropout, bias=bias, batch_first=batch_first, device=device, dtype=dtype)
+        self.self_attn = MultiheadAttention(d_model, nhead, **attn)
+        if blocks == 3:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, **attn)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)
         self.dropout = Dropout(dropout)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, device=device, dtype=dtype)
@@ -35,6 +41,10 @@ class _FeedForward(Module):
         self.batch_first = batch_first
         self.activation = _activation(type(self).__name__, activation)
         self._norm = dict(eps=layer_norm_eps, bias=bias, device=device, dtype=dtype)
+        for i in range(1, blocks + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, **self._norm))
+        for i in range(1, blocks + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
 
     def _ff_block(self, x):
         return self.dropout_ff(self.linear2(self.dropout(self.activation(self.linear1(x)))))
@@ -50,14 +60,8 @@ class TransformerEncoderLayer(_FeedForward):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            device=device, dtype=dtype)
-        self._init_ff(d_model, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first, bias,
-                      device, dtype)
-        self.norm1 = LayerNorm(d_model, **self._norm)
-        self.norm2 = LayerNorm(d_model, **self._norm)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
+        self._init_layer(2, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                         norm_first, bias, device, dtype)
 
     @property
     def dropout_ff(self):
@@ -78,18 +82,8 @@ class TransformerDecoderLayer(_FeedForward):
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            device=device, dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, device=device, dtype=dtype)
-        self._init_ff(d_model, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first, bias,
-                      device, dtype)
-        self.norm1 = LayerNorm(d_model, **self._norm)
-        self.norm2 = LayerNorm(d_model, **self._norm)
-        self.norm3 = LayerNorm(d_model, **self._norm)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
+        self._init_layer(3, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first,
+                         norm_first, bias, device, dtype)
 
     @property
     def dropout_ff(self):

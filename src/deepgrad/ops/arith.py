@@ -249,7 +249,17 @@ def matmul(a, b):
     return MatMul()(a, b)
 
 
-class Remainder(Function):
+class _QuotientRemainder(Function):
+    """a - quot * b for a rounded quotient ``quot`` (saved by forward): gradients gy and -gy * quot."""
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = _unbroadcast(gy, a.shape) if a.requires_grad else None
+        gb = _unbroadcast(-gy * Tensor._make(self.quot), b.shape) if b.requires_grad else None
+        return ga, gb
+
+
+class Remainder(_QuotientRemainder):
     """a mod b with the sign of b (Python's and PyTorch's ``%``)."""
 
     def forward(self, a, b):
@@ -258,18 +268,12 @@ class Remainder(Function):
         self.quot = _xp(a).floor_divide(a, b)
         return a - self.quot * b
 
-    def backward(self, gy):
-        a, b = self.inputs
-        ga = _unbroadcast(gy, a.shape) if a.requires_grad else None
-        gb = _unbroadcast(-gy * Tensor._make(self.quot), b.shape) if b.requires_grad else None
-        return ga, gb
-
 
 def remainder(a, b):
     return Remainder()(a, b)
 
 
-class Fmod(Function):
+class Fmod(_QuotientRemainder):
     """C's fmod: a - trunc(a / b) * b, with the sign of a (torch.fmod)."""
 
     def forward(self, a, b):
@@ -278,12 +282,6 @@ class Fmod(Function):
         xp = _xp(a)
         self.quot = xp.trunc(a / b) if a.dtype.kind == "f" else None
         return xp.fmod(a, b)
-
-    def backward(self, gy):
-        a, b = self.inputs
-        ga = _unbroadcast(gy, a.shape) if a.requires_grad else None
-        gb = _unbroadcast(-gy * Tensor._make(self.quot), b.shape) if b.requires_grad else None
-        return ga, gb
 
 
 def fmod(a, b):

@@ -149,21 +149,27 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return x * reshape(scale, pshape) + reshape(shift, pshape)
 
 
+def _last_dims(op, x, normalized_shape, params):
+    """(shape, axes) of ``normalized_shape`` over the last dims of ``x``, checked against ``x`` and each
+    (name, tensor) of ``params``."""
+    _check_float(op, x)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
+        raise op_error(ValueError, f"{op}: normalized_shape {shape} does not match the last dimensions "
+                                   f"of input of shape {x.shape} (expected shape (*, {', '.join(map(str, shape))}))")
+    for name, t in params:
+        if t is not None and tuple(t.shape) != shape:
+            raise op_error(ValueError, f"{op}: {name} has shape {tuple(t.shape)}, expected {shape}")
+    return shape, tuple(range(x.ndim - k, x.ndim))
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
     """``F.layer_norm``: normalize over the last ``len(normalized_shape)`` axes, then
     weight * xhat + bias (weight and bias shaped ``normalized_shape``)."""
     x = input
-    _check_float("layer_norm", x)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    k = len(shape)
-    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
-        raise op_error(ValueError, f"layer_norm: normalized_shape {shape} does not match the last dimensions "
-                                   f"of input of shape {x.shape} (expected shape (*, {', '.join(map(str, shape))}))")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != shape:
-            raise op_error(ValueError, f"layer_norm: {name} has shape {tuple(t.shape)}, expected {shape}")
+    shape, axes = _last_dims("layer_norm", x, normalized_shape, (("weight", weight), ("bias", bias)))
     w, b = _affine_params(x, weight, bias, shape)
-    axes = tuple(range(x.ndim - k, x.ndim))
     return LayerNorm(axes, eps, shape)(x, w, b)
 
 
@@ -247,16 +253,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):  # noqa: A002
     """``F.rms_norm``: x / sqrt(mean(x**2 over the last dims ``normalized_shape``) + eps) * weight;
     ``eps=None`` is the machine epsilon of the input's dtype, as PyTorch."""
     x = input
-    _check_float("rms_norm", x)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    k = len(shape)
-    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
-        raise op_error(ValueError, f"rms_norm: normalized_shape {shape} does not match the last dimensions "
-                                   f"of input of shape {x.shape} (expected shape (*, {', '.join(map(str, shape))}))")
-    if weight is not None and tuple(weight.shape) != shape:
-        raise op_error(ValueError, f"rms_norm: weight has shape {tuple(weight.shape)}, expected {shape}")
+    shape, axes = _last_dims("rms_norm", x, normalized_shape, (("weight", weight),))
     eps = float(np.finfo(x.dtype).eps) if eps is None else eps
-    axes = tuple(range(x.ndim - k, x.ndim))
     ms = _sum(x * x, axes, True) * (1.0 / max(1, math.prod(shape)))
     y = x * (ms + eps) ** -0.5
     return y if weight is None else y * weight

@@ -500,8 +500,8 @@ class ReverseCumsum(Function):
         return Cumsum(self.axis)(gy)
 
 
-def cumsum(x, dim=None, *, axis=None, dtype=None):
-    """Running sum along ``dim`` (None flattens first, as NumPy)."""
+def _running(function, name, x, dim, axis, dtype):
+    """``function(axis)`` (Cumsum or Cumprod) applied along ``dim``; None flattens first, as NumPy."""
     if dtype is not None:
         x = x.type(dtype)
     a = axis_arg(dim, axis)
@@ -509,10 +509,15 @@ def cumsum(x, dim=None, *, axis=None, dtype=None):
         x = Tensor(x)
     if a is None or x.ndim == 0:
         if a is not None:
-            _axis(x, a, "cumsum")
-            return Cumsum(0)(reshape(x, (1,))).reshape(())
-        return Cumsum(0)(reshape(x, (-1,)))
-    return Cumsum(_axis(x, a, "cumsum"))(x)
+            _axis(x, a, name)
+            return reshape(function(0)(reshape(x, (1,))), ())
+        return function(0)(reshape(x, (-1,)))
+    return function(_axis(x, a, name))(x)
+
+
+def cumsum(x, dim=None, *, axis=None, dtype=None):
+    """Running sum along ``dim`` (None flattens first, as NumPy)."""
+    return _running(Cumsum, "cumsum", x, dim, axis, dtype)
 
 
 class Cumprod(Function):
@@ -543,17 +548,7 @@ class Cumprod(Function):
 
 def cumprod(x, dim=None, *, axis=None, dtype=None):
     """Running product along ``dim`` (None flattens first, as NumPy); exact gradients at zeros."""
-    if dtype is not None:
-        x = x.type(dtype)
-    a = axis_arg(dim, axis)
-    if not isinstance(x, Tensor):
-        x = Tensor(x)
-    if a is None or x.ndim == 0:
-        if a is not None:
-            _axis(x, a, "cumprod")
-            return reshape(Cumprod(0)(reshape(x, (1,))), ())
-        return Cumprod(0)(reshape(x, (-1,)))
-    return Cumprod(_axis(x, a, "cumprod"))(x)
+    return _running(Cumprod, "cumprod", x, dim, axis, dtype)
 
 
 # -- sum and mean helpers -------------------------------------------------------------------------------

@@ -205,6 +205,42 @@ class PruningContainer(BasePruningMethod):
         return Tensor._make(new_mask)
 
 
+def _amount_to_prune(method, size):
+    """How many of ``size`` entries (or channels) ``method.amount`` prunes, validated."""
+    k = _compute_nparams_toprune(method.amount, size)
+    _validate_pruning_amount(k, size, type(method).__name__)
+    return k
+
+
+def _structured_amount(method, t):
+    """``(dim, size, k)``: the pruned dimension of ``t``, its size and how many channels to prune."""
+    _validate_structured_pruning(t, type(method).__name__)
+    dim = _structured_dim(t, method.dim, type(method).__name__)
+    size = t.shape[dim]
+    return dim, size, _amount_to_prune(method, size)
+
+
+class _AmountPruningMethod(BasePruningMethod):
+    """A pruning method that prunes ``amount`` (a count, or a fraction of the unpruned entries)."""
+
+    def __init__(self, amount):
+        _validate_pruning_amount_init(amount, type(self).__name__)
+        self.amount = amount
+
+
+class _UnstructuredAmountMethod(_AmountPruningMethod):
+    """Prunes ``amount`` entries: the first ``k`` of ``_order(t)`` (flat indices of the array ``t``)."""
+
+    PRUNING_TYPE = "unstructured"
+
+    def compute_mask(self, t, default_mask):
+        t = _arr(t)
+        k = _amount_to_prune(self, t.size)
+        if k == 0:
+            return Tensor._make(_arr(default_mask).copy())
+        return _cleared(default_mask, self._order(t)[:k])
+
+
 class Identity(BasePruningMethod):
     """Prunes nothing: the reparametrization with a mask of ones."""
 
@@ -218,49 +254,25 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
+class RandomUnstructured(_UnstructuredAmountMethod):
     """Prune ``amount`` (a count, or a fraction of the unpruned entries) entries chosen at random."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount):
-        _validate_pruning_amount_init(amount, type(self).__name__)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        t = _arr(t)
-        k = _compute_nparams_toprune(self.amount, t.size)
-        _validate_pruning_amount(k, t.size, type(self).__name__)
-        if k == 0:
-            return Tensor._make(_arr(default_mask).copy())
+    def _order(self, t):
         from deepgrad.random import generator
 
-        xp = get_array_module(t)
-        prob = generator(xp).random((t.size,), dtype=np.float32)
-        return _cleared(default_mask, _argsort_array(prob, 0, True)[:k])
+        prob = generator(get_array_module(t)).random((t.size,), dtype=np.float32)
+        return _argsort_array(prob, 0, True)
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_UnstructuredAmountMethod):
     """Prune the ``amount`` (a count, or a fraction of the unpruned entries) entries of smallest |value|."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount):
-        _validate_pruning_amount_init(amount, type(self).__name__)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        t = _arr(t)
-        k = _compute_nparams_toprune(self.amount, t.size)
-        _validate_pruning_amount(k, t.size, type(self).__name__)
-        if k == 0:
-            return Tensor._make(_arr(default_mask).copy())
-        xp = get_array_module(t)
-        return _cleared(default_mask, _argsort_array(xp.abs(t).reshape(-1), 0, False)[:k])
+    def _order(self, t):
+        return _argsort_array(get_array_module(t).abs(t).reshape(-1), 0, False)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
@@ -278,23 +290,18 @@ def _channel_mask(t, dim, pruned, default_mask):
     return Tensor._make(mask * _arr(default_mask).astype(t.dtype))
 
 
-class RandomStructured(BasePruningMethod):
+class RandomStructured(_AmountPruningMethod):
     """Prune ``amount`` (a count, or a fraction) of the unpruned channels along ``dim``, at random."""
 
     PRUNING_TYPE = "structured"
 
     def __init__(self, amount, dim=-1):
-        _validate_pruning_amount_init(amount, type(self).__name__)
-        self.amount = amount
+        super().__init__(amount)
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
         t = _arr(t)
-        _validate_structured_pruning(t, type(self).__name__)
-        dim = _structured_dim(t, self.dim, type(self).__name__)
-        size = t.shape[dim]
-        k = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(k, size, type(self).__name__)
+        dim, size, k = _structured_amount(self, t)
         if k == 0:
             return default_mask
         from deepgrad.random import generator
@@ -307,25 +314,20 @@ class RandomStructured(BasePruningMethod):
         return super().apply(module, name, amount=amount, dim=dim)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_AmountPruningMethod):
     """Prune ``amount`` (a count, or a fraction) of the unpruned channels along ``dim`` with the smallest
     ``n``-norm (``n`` as ``p`` of ``torch.norm``: a number, ``inf``, ``-inf`` or ``'fro'``)."""
 
     PRUNING_TYPE = "structured"
 
     def __init__(self, amount, n, dim=-1):
-        _validate_pruning_amount_init(amount, type(self).__name__)
-        self.amount = amount
+        super().__init__(amount)
         self.n = n
         self.dim = dim
 
     def compute_mask(self, t, default_mask):
         t = _arr(t)
-        _validate_structured_pruning(t, type(self).__name__)
-        dim = _structured_dim(t, self.dim, type(self).__name__)
-        size = t.shape[dim]
-        k = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(k, size, type(self).__name__)
+        dim, size, k = _structured_amount(self, t)
         norm = _compute_norm(t, self.n, dim)
         if k == 0:
             return default_mask
