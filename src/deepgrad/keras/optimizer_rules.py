@@ -1,12 +1,31 @@
-"""Keras 3's own update rules for SGD with momentum, Adamax, Nadam and Adadelta, as deepgrad.optim optimizers (PyTorch's
-state layout), transcribed from ``keras/src/optimizers/{sgd,adamax,nadam,adadelta}.py`` operation by
-operation.  They differ from PyTorch's rules in where epsilon sits and, for Nadam, in the momentum
-schedule (Keras: ``u_t = beta_1 (1 - 0.5 * 0.96^t)``).  ``deepgrad.keras.optimizers`` wraps them.
+"""Keras 3's own update rules for SGD with momentum, Adagrad, RMSprop, Adamax, Nadam and Adadelta, as
+deepgrad.optim optimizers (PyTorch's state layout), transcribed from ``keras/src/optimizers/*.py``
+operation by operation.  They differ from PyTorch's rules in where epsilon sits and, for Nadam, in the
+momentum schedule (Keras: ``u_t = beta_1 (1 - 0.5 * 0.96^t)``).  ``deepgrad.keras.optimizers`` wraps them.
 """
 from __future__ import annotations
 
 from deepgrad import optim
 from deepgrad.backend import get_array_module
+
+
+def _grads(optimizer, group):
+    """``(p, g, state, xp)`` for each parameter of ``group`` with a gradient ``g``."""
+    for p in group["params"]:
+        if p.grad is not None:
+            yield p, p.grad.data, optimizer.state[p], get_array_module(p.data)
+
+
+def _updates(optimizer, group, *buffers):
+    """``_grads``, where a new state gets ``step`` 0 and a zero array per name in ``buffers``, and ``step``
+    is advanced before it is yielded."""
+    for p, g, st, xp in _grads(optimizer, group):
+        if not st:
+            st["step"] = 0
+            for name in buffers:
+                st[name] = xp.zeros_like(p.data)
+        st["step"] += 1
+        yield p, g, st, xp
 
 
 class KerasSGD(optim.SGD):
@@ -18,14 +37,9 @@ class KerasSGD(optim.SGD):
 
     def _step_group(self, group):
         lr, momentum, nesterov = float(group["lr"]), float(group["momentum"]), group["nesterov"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = get_array_module(p.data)
-            st = self.state[p]
+        for p, g, st, xp in _grads(self, group):
             if "velocity" not in st:
                 st["velocity"] = xp.zeros_like(p.data)
-            g = p.grad.data
             m = st["velocity"]
             m[...] = m * momentum - g * lr
             if nesterov:
@@ -34,21 +48,57 @@ class KerasSGD(optim.SGD):
                 p.data += m
 
 
+class KerasAdagrad(optim.Adagrad):
+    """Keras 3's Adagrad rule: ``acc += g^2; p -= lr * g / sqrt(acc + eps)``."""
+
+    def _step_group(self, group):
+        lr, eps, init = float(group["lr"]), float(group["eps"]), float(group["initial_accumulator_value"])
+        for p, g, st, xp in _grads(self, group):
+            if "sum" not in st:
+                st["step"], st["sum"] = 0, xp.full_like(p.data, init)
+            st["step"] += 1
+            acc = st["sum"]
+            acc += g * g
+            p.data -= (lr * g) / xp.sqrt(acc + eps)
+
+
+class KerasRMSprop(optim.RMSprop):
+    """Keras 3's RMSprop rule: ``v = rho v + (1 - rho) g^2``; ``inc = lr g / sqrt(v + eps)`` (centered:
+    ``sqrt(v - a^2 + eps)`` with ``a = rho a + (1 - rho) g``); with momentum ``m = momentum m + inc;
+    p -= m``, else ``p -= inc``."""
+
+    def _step_group(self, group):
+        lr, rho, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
+        momentum, centered = float(group["momentum"]), group["centered"]
+        for p, g, st, xp in _updates(self, group, "square_avg"):
+            if momentum > 0 and "momentum_buffer" not in st:
+                st["momentum_buffer"] = xp.zeros_like(p.data)
+            if centered and "grad_avg" not in st:
+                st["grad_avg"] = xp.zeros_like(p.data)
+            v = st["square_avg"]
+            v[...] = rho * v + (1.0 - rho) * (g * g)
+            if centered:
+                a = st["grad_avg"]
+                a[...] = rho * a + (1.0 - rho) * g
+                denominator = v - a * a + eps
+            else:
+                denominator = v + eps
+            increment = (lr * g) / xp.sqrt(denominator)
+            if momentum > 0:
+                m = st["momentum_buffer"]
+                m[...] = momentum * m + increment
+                p.data -= m
+            else:
+                p.data -= increment
+
+
 class KerasAdamax(optim.Adamax):
     """``m += (g - m)(1 - b1); u = max(b2 u, |g|); p -= lr m / ((1 - b1^t)(u + eps))``."""
 
     def _step_group(self, group):
         lr, eps = float(group["lr"]), float(group["eps"])
         b1, b2 = float(group["betas"][0]), float(group["betas"][1])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = get_array_module(p.data)
-            st = self.state[p]
-            if not st:
-                st["step"], st["exp_avg"], st["exp_inf"] = 0, xp.zeros_like(p.data), xp.zeros_like(p.data)
-            g = p.grad.data
-            st["step"] += 1
+        for p, g, st, xp in _updates(self, group, "exp_avg", "exp_inf"):
             m, u = st["exp_avg"], st["exp_inf"]
             m += (g - m) * (1.0 - b1)
             u[...] = xp.maximum(b2 * u, xp.abs(g))
@@ -69,15 +119,7 @@ class KerasNadam(optim.NAdam):
         group["u_product"] = u_prod
         u_t, u_next = b1 * (1.0 - 0.5 * 0.96**t), b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
         u_prod_next = u_prod * u_next
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = get_array_module(p.data)
-            st = self.state[p]
-            if not st:
-                st["step"], st["exp_avg"], st["exp_avg_sq"] = 0, xp.zeros_like(p.data), xp.zeros_like(p.data)
-            g = p.grad.data
-            st["step"] += 1
+        for p, g, st, xp in _updates(self, group, "exp_avg", "exp_avg_sq"):
             m, v = st["exp_avg"], st["exp_avg_sq"]
             m += (g - m) * (1.0 - b1)
             v += (g * g - v) * (1.0 - b2)
@@ -91,15 +133,7 @@ class KerasAdadelta(optim.Adadelta):
 
     def _step_group(self, group):
         lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = get_array_module(p.data)
-            st = self.state[p]
-            if not st:
-                st["step"], st["square_avg"], st["acc_delta"] = 0, xp.zeros_like(p.data), xp.zeros_like(p.data)
-            g = p.grad.data
-            st["step"] += 1
+        for p, g, st, xp in _updates(self, group, "square_avg", "acc_delta"):
             a, acc_delta = st["square_avg"], st["acc_delta"]
             a[...] = rho * a + (1.0 - rho) * (g * g)
             delta = -(xp.sqrt(acc_delta + eps) * g) / xp.sqrt(a + eps)
@@ -107,4 +141,4 @@ class KerasAdadelta(optim.Adadelta):
             p.data += lr * delta
 
 
-__all__ = ["KerasSGD", "KerasAdamax", "KerasNadam", "KerasAdadelta"]
+__all__ = ["KerasSGD", "KerasAdagrad", "KerasRMSprop", "KerasAdamax", "KerasNadam", "KerasAdadelta"]

@@ -15,8 +15,8 @@ Where Keras and PyTorch differ:
 - ``RMSprop``/``Adagrad``: Keras divides by ``sqrt(v + eps)``, PyTorch by ``sqrt(v) + eps``, and
   no eps makes these equal for every v (they differ most for small gradients: 5.6% in the
   weights after 3 epochs of a small MLP with RMSprop).  So these two run Keras's own update
-  rules (``KerasRMSprop``, ``KerasAdagrad`` below: deepgrad optimizers with PyTorch's state
-  layout), transcribed from ``keras/src/optimizers/{rmsprop,adagrad}.py`` operation by operation.
+  rules (``KerasRMSprop``, ``KerasAdagrad`` in ``optimizer_rules``: deepgrad optimizers with PyTorch's
+  state layout), transcribed from ``keras/src/optimizers/{rmsprop,adagrad}.py`` operation by operation.
 - ``weight_decay`` is decoupled in Keras 3 for every optimizer (``w -= lr * wd * w``); the
   wrapper applies it that way (AdamW natively, the others before their step).
 """
@@ -28,6 +28,7 @@ from deepgrad import optim
 from deepgrad.backend import get_array_module
 from deepgrad.keras import schedules
 from deepgrad.keras.object_registry import get_custom_object
+from deepgrad.keras.optimizer_rules import KerasAdadelta, KerasAdagrad, KerasAdamax, KerasNadam, KerasRMSprop, KerasSGD
 
 
 class Optimizer:
@@ -174,70 +175,11 @@ class SGD(Optimizer):
 
     def _make(self, params, lr):
         if self.momentum:  # Keras's velocity form (differs from PyTorch's once the learning rate changes)
-            from deepgrad.keras.optimizer_rules import KerasSGD
-
-            return KerasSGD(params, lr=lr, momentum=self.momentum, nesterov=self.nesterov)
+                return KerasSGD(params, lr=lr, momentum=self.momentum, nesterov=self.nesterov)
         return optim.SGD(params, lr=lr)
 
     def _config(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
-
-
-class KerasAdagrad(optim.Adagrad):
-    """Keras 3's Adagrad rule: ``acc += g^2; p -= lr * g / sqrt(acc + eps)``."""
-
-    def _step_group(self, group):
-        lr, eps, init = float(group["lr"]), float(group["eps"]), float(group["initial_accumulator_value"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = get_array_module(p.data)
-            st = self.state[p]
-            if "sum" not in st:
-                st["step"], st["sum"] = 0, xp.full_like(p.data, init)
-            g = p.grad.data
-            st["step"] += 1
-            acc = st["sum"]
-            acc += g * g
-            p.data -= (lr * g) / xp.sqrt(acc + eps)
-
-
-class KerasRMSprop(optim.RMSprop):
-    """Keras 3's RMSprop rule: ``v = rho v + (1 - rho) g^2``; ``inc = lr g / sqrt(v + eps)`` (centered:
-    ``sqrt(v - a^2 + eps)`` with ``a = rho a + (1 - rho) g``); with momentum ``m = momentum m + inc;
-    p -= m``, else ``p -= inc``."""
-
-    def _step_group(self, group):
-        lr, rho, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
-        momentum, centered = float(group["momentum"]), group["centered"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            xp = get_array_module(p.data)
-            st = self.state[p]
-            if not st:
-                st["step"], st["square_avg"] = 0, xp.zeros_like(p.data)
-            if momentum > 0 and "momentum_buffer" not in st:
-                st["momentum_buffer"] = xp.zeros_like(p.data)
-            if centered and "grad_avg" not in st:
-                st["grad_avg"] = xp.zeros_like(p.data)
-            g = p.grad.data
-            st["step"] += 1
-            v = st["square_avg"]
-            v[...] = rho * v + (1.0 - rho) * (g * g)
-            if centered:
-                a = st["grad_avg"]
-                a[...] = rho * a + (1.0 - rho) * g
-                denominator = v - a * a + eps
-            else:
-                denominator = v + eps
-            increment = (lr * g) / xp.sqrt(denominator)
-            if momentum > 0:
-                m = st["momentum_buffer"]
-                m[...] = momentum * m + increment
-                p.data -= m
-            else:
-                p.data -= increment
 
 
 class Adagrad(Optimizer):
@@ -311,8 +253,6 @@ class Adamax(Optimizer):
         self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
 
     def _make(self, params, lr):
-        from deepgrad.keras.optimizer_rules import KerasAdamax
-
         return KerasAdamax(params, lr=lr, betas=(self.beta_1, self.beta_2), eps=self.epsilon)
 
     def _config(self):
@@ -323,8 +263,6 @@ class Nadam(Adamax):
     """Nadam (Keras's rule and momentum schedule) with Keras defaults (learning_rate=0.001, epsilon=1e-7)."""
 
     def _make(self, params, lr):
-        from deepgrad.keras.optimizer_rules import KerasNadam
-
         return KerasNadam(params, lr=lr, betas=(self.beta_1, self.beta_2), eps=self.epsilon)
 
 
@@ -336,8 +274,6 @@ class Adadelta(Optimizer):
         self.rho, self.epsilon = float(rho), float(epsilon)
 
     def _make(self, params, lr):
-        from deepgrad.keras.optimizer_rules import KerasAdadelta
-
         return KerasAdadelta(params, lr=lr, rho=self.rho, eps=self.epsilon)
 
     def _config(self):

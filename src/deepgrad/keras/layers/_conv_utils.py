@@ -1,4 +1,4 @@
-"""Shared by Conv2D and the pooling layers: argument normalisation, Keras's 'same' padding, sizes."""
+"""Shared by the convolution and pooling layers: argument normalisation, Keras's 'same' padding, sizes."""
 from __future__ import annotations
 
 import math
@@ -48,6 +48,17 @@ def out_size(size, kernel, stride, padding, dilation=1):
     if padding == "same":
         return math.ceil(size / stride)
     return (size - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def conv2d_output_shape(layer, input_shape, channels):
+    """The output shape of a 2-D convolution ``layer`` (its sizes, padding, data_format) with ``channels`` out."""
+    if layer.data_format == "channels_last":
+        n, h, w, _ = input_shape
+    else:
+        n, _, h, w = input_shape
+    oh, ow = (out_size(s, k, st, layer.padding, d) for s, k, st, d in
+              zip((h, w), layer.kernel_size, layer.strides, layer.dilation_rate))
+    return (n, oh, ow, channels) if layer.data_format == "channels_last" else (n, channels, oh, ow)
 
 
 def to_nchw(x):

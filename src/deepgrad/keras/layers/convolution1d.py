@@ -6,38 +6,29 @@ The kernel lives in PyTorch layout (filters, in, k) and ``get_weights`` shows Ke
 """
 from __future__ import annotations
 
-from deepgrad.keras import activations, initializers, regularizers
-from deepgrad.keras.layers._conv_utils import check_data_format, out_size, same_pads, single
-from deepgrad.keras.layers.dense import WithActivation, _no_constraint
-from deepgrad.keras.layers.layer import init_param
+from deepgrad.keras.layers._conv_utils import out_size, same_pads
+from deepgrad.keras.layers.base_conv import BaseConv
 from deepgrad.nn import functional as F
-from deepgrad.nn._util import empty_parameter
 
 
-class Conv1D(WithActivation):
+class Conv1D(BaseConv):
     """``Conv1D(filters, kernel_size, strides=1, padding='valid', activation=None, ...)``."""
+
+    rank = 1
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        _no_constraint(self, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
-        self.filters = int(filters)
-        self.kernel_size = single(kernel_size, "kernel_size", self)
-        self.strides = single(strides, "strides", self)
-        self.padding = str(padding).lower()
-        if self.padding not in ("valid", "same", "causal"):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                         activity_regularizer, kernel_constraint, bias_constraint, groups=groups, **kwargs)
+
+    def _check_padding(self, padding):
+        value = str(padding).lower()
+        if value not in ("valid", "same", "causal"):
             raise ValueError(f"{self}: padding must be 'valid', 'same' or 'causal', got {padding!r}")
-        self.data_format = check_data_format(data_format, self)
-        self.dilation_rate = single(dilation_rate, "dilation_rate", self)
-        self.groups = int(groups)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self._setup_activation(activation, activity_regularizer)
+        return value
 
     def build(self, input_shape):
         if len(input_shape) != 3:
@@ -48,14 +39,7 @@ class Conv1D(WithActivation):
             raise ValueError(f"Conv1D '{self.name}': input channels {cin} and filters {self.filters} must be known "
                              f"and divisible by groups={self.groups}")
         k = self.kernel_size[0]
-        self.kernel = empty_parameter((self.filters, cin // self.groups, k))
-        init_param(self.kernel, self.kernel_initializer, (k, cin // self.groups, self.filters), "conv1d")
-        self._add_weight("kernel", lambda: self.kernel, "conv1d")
-        self.bias = None
-        if self.use_bias:
-            self.bias = empty_parameter((self.filters,))
-            init_param(self.bias, self.bias_initializer, (self.filters,))
-            self._add_weight("bias", lambda: self.bias)
+        self._build_kernel((self.filters, cin // self.groups, k), (k, cin // self.groups, self.filters), "conv1d")
 
     def _pre_activation(self, x, training):
         if x.ndim != 3:
@@ -81,23 +65,6 @@ class Conv1D(WithActivation):
         else:
             o = out_size(steps, k, s, self.padding, d)
         return (n, o, self.filters) if self.data_format == "channels_last" else (n, self.filters, o)
-
-    @property
-    def losses(self):
-        if not self.built:
-            return []
-        return self._penalties([(self.kernel_regularizer, self.kernel), (self.bias_regularizer, self.bias)])
-
-    def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": list(self.dilation_rate), "groups": self.groups,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
 
 
 __all__ = ["Conv1D"]

@@ -13,7 +13,7 @@ from deepgrad.keras.layers._conv_utils import (
     check_data_format,
     check_padding,
     conv2d_keras,
-    out_size,
+    conv2d_output_shape,
     pair,
     to_nchw,
     to_nhwc,
@@ -88,15 +88,7 @@ class DepthwiseConv2D(WithActivation):
         return cin * self.depth_multiplier
 
     def compute_output_shape(self, input_shape):
-        cin = self._in_channels(input_shape)
-        if self.data_format == "channels_last":
-            n, h, w, _ = input_shape
-        else:
-            n, _, h, w = input_shape
-        oh, ow = (out_size(s, k, st, self.padding, d) for s, k, st, d in
-                  zip((h, w), self.kernel_size, self.strides, self.dilation_rate))
-        c = self._out_channels(cin)
-        return (n, oh, ow, c) if self.data_format == "channels_last" else (n, c, oh, ow)
+        return conv2d_output_shape(self, input_shape, self._out_channels(self._in_channels(input_shape)))
 
     @property
     def losses(self):

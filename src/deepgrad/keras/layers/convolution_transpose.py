@@ -9,12 +9,9 @@ Keras's (kh, kw, filters, in) and stored as PyTorch's (in, filters, kh, kw).
 """
 from __future__ import annotations
 
-from deepgrad.keras import activations, initializers, regularizers
-from deepgrad.keras.layers._conv_utils import check_data_format, check_padding, pair, to_nchw, to_nhwc
-from deepgrad.keras.layers.dense import WithActivation, _no_constraint
-from deepgrad.keras.layers.layer import init_param
+from deepgrad.keras.layers._conv_utils import pair, to_nchw, to_nhwc
+from deepgrad.keras.layers.base_conv import BaseConv
 from deepgrad.nn import functional as F
-from deepgrad.nn._util import empty_parameter
 
 
 def transpose_pads(kernel, stride, dilation, padding, output_padding):
@@ -28,7 +25,7 @@ def transpose_pads(kernel, stride, dilation, padding, output_padding):
     return left, pad_len - left
 
 
-class Conv2DTranspose(WithActivation):
+class Conv2DTranspose(BaseConv):
     """``Conv2DTranspose(filters, kernel_size, strides=(1, 1), padding='valid', output_padding=None, ...)``."""
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
@@ -36,21 +33,10 @@ class Conv2DTranspose(WithActivation):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
                  **kwargs):
-        super().__init__(**kwargs)
-        _no_constraint(self, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
-        self.filters = int(filters)
-        self.kernel_size = pair(kernel_size, "kernel_size", self)
-        self.strides = pair(strides, "strides", self)
-        self.padding = check_padding(padding, self)
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
         self.output_padding = None if output_padding is None else pair(output_padding, "output_padding", self)
-        self.data_format = check_data_format(data_format, self)
-        self.dilation_rate = pair(dilation_rate, "dilation_rate", self)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self._setup_activation(activation, activity_regularizer)
 
     def build(self, input_shape):
         if len(input_shape) != 4:
@@ -61,14 +47,7 @@ class Conv2DTranspose(WithActivation):
             raise ValueError(f"Conv2DTranspose '{self.name}': the number of input channels must be known, got "
                              f"{tuple(input_shape)}")
         kh, kw = self.kernel_size
-        self.kernel = empty_parameter((cin, self.filters, kh, kw))
-        init_param(self.kernel, self.kernel_initializer, (kh, kw, self.filters, cin), "conv2d")
-        self._add_weight("kernel", lambda: self.kernel, "conv2d")
-        self.bias = None
-        if self.use_bias:
-            self.bias = empty_parameter((self.filters,))
-            init_param(self.bias, self.bias_initializer, (self.filters,))
-            self._add_weight("bias", lambda: self.bias)
+        self._build_kernel((cin, self.filters, kh, kw), (kh, kw, self.filters, cin), "conv2d")
 
     def _crops(self):
         ops = self.output_padding or (None, None)
@@ -105,23 +84,9 @@ class Conv2DTranspose(WithActivation):
         oh, ow = sizes
         return (n, oh, ow, self.filters) if self.data_format == "channels_last" else (n, self.filters, oh, ow)
 
-    @property
-    def losses(self):
-        if not self.built:
-            return []
-        return self._penalties([(self.kernel_regularizer, self.kernel), (self.bias_regularizer, self.bias)])
-
-    def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding,
-                "output_padding": None if self.output_padding is None else list(self.output_padding),
-                "data_format": self.data_format, "dilation_rate": list(self.dilation_rate),
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+    def _conv_config(self):
+        return {"output_padding": None if self.output_padding is None else list(self.output_padding),
+                "data_format": self.data_format, "dilation_rate": list(self.dilation_rate)}
 
 
 __all__ = ["Conv2DTranspose"]

@@ -44,7 +44,34 @@ class WithActivation(Layer):
         return out
 
 
-class Dense(WithActivation):
+class WithKernel(WithActivation):
+    """Shared by Dense and the convolutions: the ``kernel``/``bias`` arguments, their penalties and config."""
+
+    def _setup_kernel(self, use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                      activation, activity_regularizer):
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self._setup_activation(activation, activity_regularizer)
+
+    @property
+    def losses(self):
+        if not self.built:
+            return []
+        return self._penalties([(self.kernel_regularizer, self.kernel), (self.bias_regularizer, self.bias)])
+
+    def _kernel_config(self):
+        return {"activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+
+
+class Dense(WithKernel):
     """``Dense(units, activation=None, use_bias=True, kernel_initializer='glorot_uniform', ...)``.
 
     Applies to the last axis of inputs of any rank.  The kernel is stored as ``nn.Linear``'s
@@ -59,12 +86,8 @@ class Dense(WithActivation):
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
         _no_constraint(self, kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
         self.units = int(units)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self._setup_activation(activation, activity_regularizer)
+        self._setup_kernel(use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                           activation, activity_regularizer)
 
     def build(self, input_shape):
         in_dim = input_shape[-1]
@@ -91,20 +114,8 @@ class Dense(WithActivation):
     def bias(self):
         return self.linear.bias if self.use_bias else None
 
-    @property
-    def losses(self):
-        if not self.built:
-            return []
-        return self._penalties([(self.kernel_regularizer, self.linear.weight),
-                                (self.bias_regularizer, self.linear.bias if self.use_bias else None)])
-
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias, "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+        return {**super().get_config(), "units": self.units, **self._kernel_config()}
 
 
 __all__ = ["Dense"]

@@ -25,13 +25,17 @@ class _Merge(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0])
 
-
-class Add(_Merge):
     def call(self, inputs, training=False):
+        """``_merge`` folded over the inputs, left to right."""
         out = inputs[0]
         for x in inputs[1:]:
-            out = out + x
+            out = self._merge(out, x)
         return out
+
+
+class Add(_Merge):
+    def _merge(self, a, b):
+        return a + b
 
 
 class Subtract(_Merge):
@@ -45,39 +49,30 @@ class Subtract(_Merge):
 
 
 class Multiply(_Merge):
-    def call(self, inputs, training=False):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = out * x
-        return out
+    def _merge(self, a, b):
+        return a * b
 
 
 class Average(_Merge):
+    def _merge(self, a, b):
+        return a + b
+
     def call(self, inputs, training=False):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = out + x
-        return out * (1.0 / len(inputs))
+        return super().call(inputs, training) * (1.0 / len(inputs))
 
 
 class Maximum(_Merge):
     """Elementwise maximum of the inputs."""
 
-    def call(self, inputs, training=False):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = F.maximum(out, x)
-        return out
+    def _merge(self, a, b):
+        return F.maximum(a, b)
 
 
 class Minimum(_Merge):
     """Elementwise minimum of the inputs."""
 
-    def call(self, inputs, training=False):
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = F.minimum(out, x)
-        return out
+    def _merge(self, a, b):
+        return F.minimum(a, b)
 
 
 class Dot(Layer):

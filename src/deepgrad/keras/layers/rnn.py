@@ -112,6 +112,13 @@ class _RNN(Layer):
             return F.stack(outputs, dim=1)
         return state[0]
 
+    def _recurrent(self, xw, h):
+        """``xw + h recurrent_kernel + bias``: a step's pre-activations."""
+        z = xw + F.matmul(h, self.recurrent_kernel)
+        if self.bias is not None:
+            z = z + self.bias
+        return z
+
     def _initial_state(self, x):
         zeros = Tensor._make(x.xp.zeros((x.shape[0], self.units), dtype=x.dtype))
         return (zeros,)
@@ -146,13 +153,21 @@ class SimpleRNN(_RNN):
     """``h_t = activation(x_t kernel + h_{t-1} recurrent_kernel + bias)``."""
 
     def _step(self, xw, h, state):
-        z = xw + F.matmul(h, self.recurrent_kernel)
-        if self.bias is not None:
-            z = z + self.bias
-        return (self.activation(z),)
+        return (self.activation(self._recurrent(xw, h)),)
 
 
-class LSTM(_RNN):
+class _GatedRNN(_RNN):
+    """LSTM and GRU: a ``recurrent_activation`` for the gates."""
+
+    def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", **kwargs):
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = activations.get(recurrent_activation)
+
+    def get_config(self):
+        return {**super().get_config(), "recurrent_activation": activations.serialize(self.recurrent_activation)}
+
+
+class LSTM(_GatedRNN):
     """Long short-term memory, Keras's gates i, f, c, o; ``unit_forget_bias`` starts the forget bias at 1."""
 
     gates = 4
@@ -160,8 +175,7 @@ class LSTM(_RNN):
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", unit_forget_bias=True,
                  use_cudnn="auto", **kwargs):
-        super().__init__(units, activation=activation, **kwargs)
-        self.recurrent_activation = activations.get(recurrent_activation)
+        super().__init__(units, activation, recurrent_activation, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     def _initial_bias(self, shape):
@@ -176,20 +190,16 @@ class LSTM(_RNN):
         return (h, h)
 
     def _step(self, xw, h, state):
-        z = xw + F.matmul(h, self.recurrent_kernel)
-        if self.bias is not None:
-            z = z + self.bias
-        zi, zf, zc, zo = F.chunk(z, 4, -1)
+        zi, zf, zc, zo = F.chunk(self._recurrent(xw, h), 4, -1)
         i, f, o = self.recurrent_activation(zi), self.recurrent_activation(zf), self.recurrent_activation(zo)
         c = f * state[1] + i * self.activation(zc)
         return (o * self.activation(c), c)
 
     def get_config(self):
-        return {**super().get_config(), "recurrent_activation": activations.serialize(self.recurrent_activation),
-                "unit_forget_bias": self.unit_forget_bias}
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
 
-class GRU(_RNN):
+class GRU(_GatedRNN):
     """Gated recurrent unit, Keras's gates z, r, h; ``reset_after=True`` (the default) applies the reset gate
     after the recurrent matmul and has separate input and recurrent biases (shape (2, 3 * units))."""
 
@@ -198,8 +208,7 @@ class GRU(_RNN):
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", reset_after=True,
                  use_cudnn="auto", **kwargs):
-        super().__init__(units, activation=activation, **kwargs)
-        self.recurrent_activation = activations.get(recurrent_activation)
+        super().__init__(units, activation, recurrent_activation, **kwargs)
         self.reset_after = bool(reset_after)
 
     def _bias_shape(self):
@@ -225,8 +234,7 @@ class GRU(_RNN):
         return (z * h + (1.0 - z) * hh,)
 
     def get_config(self):
-        return {**super().get_config(), "recurrent_activation": activations.serialize(self.recurrent_activation),
-                "reset_after": self.reset_after}
+        return {**super().get_config(), "reset_after": self.reset_after}
 
 
 __all__ = ["SimpleRNN", "LSTM", "GRU"]
