@@ -428,8 +428,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
             raise
     raise FormatError(
         f"deepgrad.load: {getattr(f, 'name', f)!s} looks like a PyTorch file written by torch.save (a pickle"
-        f"{' in a zip' if data[:2] == b'PK' else ''}); deepgrad never unpickles. In PyTorch, convert it with "
-        "`safetensors.torch.save_file(torch.load(path), 'weights.safetensors')` and load that file")
+        f"{' in a zip' if data[:2] == b'PK' else ''}); deepgrad never unpickles. Where the model "
+        "is defined in PyTorch, save its weights with `safetensors.torch.save_file(model.state_dict(), "
+        "'weights.safetensors')` and load that file")
 
 
 # -- zip archives (.keras) ---------------------------------------------------------------------------
