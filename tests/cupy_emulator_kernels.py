@@ -28,6 +28,8 @@ import threading
 
 import numpy as np
 
+from tests import nvrtc
+
 SHIM = r"""
 #include <cmath>
 #include <cstddef>
@@ -163,6 +165,7 @@ extern "C" void dg_launch(unsigned int dg_gx, unsigned int dg_bx, {", ".join(sel
     }}
 }}
 """
+        nvrtc.check(code, name, options)  # the source as CuPy hands it to NVRTC on the GPU
         self.lib = _build(code + launcher, threaded)
 
     def __call__(self, grid, block, args, **kwargs):
@@ -207,7 +210,7 @@ def _parse(params):
 class ElementwiseKernel:
     def __init__(self, in_params, out_params, operation, name="kernel", preamble="", options=(), **kwargs):
         self.ins, self.outs = _parse(in_params), _parse(out_params)
-        self.body, self.name, self.preamble = operation, name, preamble
+        self.body, self.name, self.preamble, self.options = operation, name, preamble, tuple(options)
 
     def _bind(self, args):
         """Type placeholders -> dtypes, from the array (and then scalar) arguments."""
@@ -270,6 +273,8 @@ extern "C" void dg_run(long long n, {", ".join(decls)}) {{
     }}
 }}
 """)
+        nvrtc.check(*_cuda_elementwise(self, types, [(raw, t, nm, _host(a)) for (raw, t, nm), a in zip(params, args)],
+                                       len(shape)))
         _build(source).dg_run(ctypes.c_longlong(int(np.prod(shape, dtype=np.int64))), *cargs)
         outs = args[nin:]
         return outs[0] if len(outs) == 1 else tuple(outs)
@@ -328,5 +333,81 @@ extern "C" void dg_run(long long n, {octype}* dg_out, {", ".join(decls)}) {{
 }}
 """
         n = int(np.prod(shape, dtype=np.int64))
+        nvrtc.check(*_cuda_reduction(self, types, [(t, nm, _host(a)) for (_, t, nm), a in zip(self.ins, args)],
+                                     (octype, oname), red, len(shape)))
         _build(source).dg_run(ctypes.c_longlong(n), ctypes.c_void_p(out._a.ctypes.data), *cargs)
         return out
+
+
+# What CuPy compiles for an ElementwiseKernel / ReductionKernel (the layout of CuPy 14's templates in
+# cupy/_core/_kernel.pyx and _reduction.pyx, with its headers), for tests/nvrtc.py to compile as the GPU would.
+_CUPY_HEADERS = ("#include <cupy/complex.cuh>\n#include <cupy/carray.cuh>\n#include <cupy/atomics.cuh>\n"
+                 "#include <cupy/math_constants.h>\n")
+
+
+def _cuda_param(t, types):
+    return _C[str(types[t])] if t in types else _C[t]
+
+
+def _cuda_elementwise(k, types, params, ndim):
+    """(source, name, options) of the kernel CuPy builds for ``k`` with these argument types."""
+    nin, decls, loads = len(k.ins), [], []
+    for j, (raw, t, nm, host) in enumerate(params):
+        ctype = _cuda_param(t, types)
+        if host is None:
+            decls.append(f"{ctype} {nm}")
+        elif raw:
+            decls.append(f"CArray<{ctype}, {host.ndim}> {nm}")
+        else:
+            decls.append(f"CArray<{ctype}, {max(ndim, 1)}> _raw_{nm}")
+            loads.append(f"{'const ' if j < nin else ''}{t} &{nm} = _raw_{nm}[_ind.get()];")
+    typedefs = "".join(f"typedef {_C[str(d)]} {t};\n" for t, d in types.items())
+    source = (_CUPY_HEADERS + typedefs + k.preamble + f"""
+extern "C" __global__ void {k.name}({", ".join(decls + [f"CIndexer<{max(ndim, 1)}> _ind"])}) {{
+  CUPY_FOR(i, _ind.size()) {{
+    _ind.set(i);
+    {" ".join(loads)}
+    {k.body};
+  }};
+}}
+""")
+    return source, k.name, k.options
+
+
+def _cuda_reduction(k, types, ins, out, red, ndim):
+    octype, oname = out
+    decls, loads = [], []
+    for t, nm, host in ins:
+        ctype = _cuda_param(t, types)
+        if host is None:
+            decls.append(f"{ctype} {nm}")
+        else:
+            decls.append(f"CArray<{ctype}, {max(ndim, 1)}> _raw_{nm}")
+            loads.append(f"const {t} &{nm} = _raw_{nm}[_in_ind.get()];")
+    typedefs = "".join(f"typedef {_C[str(d)]} {t};\n" for t, d in types.items())
+    source = (_CUPY_HEADERS + typedefs + f"""
+typedef {red} _type_reduce;
+#define REDUCE(a, b) ({k.reduce})
+#define POST_MAP(a) ({k.post})
+extern "C" __global__ void {k.name}({", ".join(decls)}, CArray<{octype}, 0, true> _raw_{oname},
+                                     CIndexer<{max(ndim, 1)}> _in_ind, CIndexer<0> _out_ind) {{
+  __shared__ char _sdata_raw[sizeof(_type_reduce) * 512];
+  _type_reduce* _sdata = reinterpret_cast<_type_reduce*>(_sdata_raw);
+  _type_reduce _s = _type_reduce({k.identity});
+  for (ptrdiff_t _j = threadIdx.x; _j < _in_ind.size(); _j += blockDim.x) {{
+    _in_ind.set(_j);
+    {" ".join(loads)}
+    _type_reduce _a = _s, _b = static_cast<_type_reduce>({k.map});
+    {{ const _type_reduce& a = _a; const _type_reduce& b = _b; _s = REDUCE(a, b); }}
+  }}
+  _sdata[threadIdx.x] = _s;
+  __syncthreads();
+  if (threadIdx.x == 0) {{
+    _out_ind.set(0);
+    {octype} &{oname} = _raw_{oname}[_out_ind.get()];
+    _type_reduce a = _sdata[0];
+    POST_MAP(a);
+  }}
+}}
+""")
+    return source, k.name, ()

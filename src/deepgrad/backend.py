@@ -9,20 +9,29 @@ import numpy as np
 
 _cupy = None
 _cupy_checked = False
+_cupy_problem = "CuPy is not installed"
 
 
 def cupy_module():
     """Return the cupy module, or None when it is not installed or has no GPU."""
-    global _cupy, _cupy_checked
+    global _cupy, _cupy_checked, _cupy_problem
     if not _cupy_checked:
         _cupy_checked = True
+        _cupy = None
         try:
             import cupy  # noqa: PLC0415
-
-            cupy.cuda.runtime.getDeviceCount()
-            _cupy = cupy
-        except Exception:  # ImportError, or CUDA present but no device/driver
-            _cupy = None
+        except ImportError as e:
+            _cupy_problem = f"CuPy is not installed ({e})"
+            return None
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as e:  # CuPy present, but no driver / CUDA runtime that works
+            _cupy_problem = f"CuPy {getattr(cupy, '__version__', '')} is installed but CUDA does not work: {e}"
+            return None
+        if count < 1:
+            _cupy_problem = f"CuPy {getattr(cupy, '__version__', '')} is installed but CUDA sees no GPU"
+            return None
+        _cupy = cupy
     return _cupy
 
 
@@ -60,7 +69,7 @@ class Device:
         cp = cupy_module()
         if cp is None:
             raise RuntimeError(
-                f"device {self}: CuPy with a working CUDA GPU is not available; "
+                f"device {self}: CuPy with a working CUDA GPU is not available ({_cupy_problem}); "
                 "install it with `pip install deepgrad[gpu]` on a machine with an NVIDIA GPU"
             )
         return cp

@@ -56,6 +56,11 @@ def ctype(dtype):
     return _CTYPES.get(str(dtype))
 
 
+def raw_source(code, types):
+    """``code`` with the typedefs ``types`` ({'T': 'float', ...}) prepended: the source NVRTC compiles."""
+    return "".join(f"typedef {c} {t};\n" for t, c in types.items()) + code
+
+
 def raw(name, code, types, options=()):
     """A ``cupy.RawKernel`` for ``code`` with the typedefs ``types`` ({'T': 'float', ...}) prepended,
     built once per (name, types).  A RawKernel launch costs a few microseconds of Python, several
@@ -64,8 +69,7 @@ def raw(name, code, types, options=()):
     k = _cache.get(key)
     if k is None:
         cp = cupy_module()
-        head = "".join(f"typedef {c} {t};\n" for t, c in types.items())
-        k = _cache[key] = cp.RawKernel(head + code, name, options=tuple(options))
+        k = _cache[key] = cp.RawKernel(raw_source(code, types), name, options=tuple(options))
     return k
 
 

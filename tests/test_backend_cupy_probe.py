@@ -1,0 +1,47 @@
+"""How deepgrad decides that there is a GPU: CuPy importable, CUDA working, at least one device.
+Each failure gives a device error that says which one it was."""
+import sys
+import types
+
+import pytest
+
+import deepgrad as dg
+from deepgrad import backend
+
+
+@pytest.fixture
+def fake_cupy(monkeypatch):
+    def install(module):
+        monkeypatch.setitem(sys.modules, "cupy", module)
+        monkeypatch.setattr(backend, "_cupy_checked", False)
+        monkeypatch.setattr(backend, "_cupy", None)
+
+    return install  # monkeypatch puts sys.modules and the cached answer back afterwards
+
+
+def _cupy_with(count):
+    runtime = types.SimpleNamespace(getDeviceCount=count)
+    return types.SimpleNamespace(__version__="14.2.0", cuda=types.SimpleNamespace(runtime=runtime))
+
+
+def _no_driver():
+    raise RuntimeError("cudaErrorInsufficientDriver: CUDA driver version is insufficient")
+
+
+@pytest.mark.parametrize("module,reason", [
+    (None, "CuPy is not installed"),  # sys.modules[name] = None makes the import fail
+    (_cupy_with(_no_driver), "CuPy 14.2.0 is installed but CUDA does not work: cudaErrorInsufficientDriver"),
+    (_cupy_with(lambda: 0), "CuPy 14.2.0 is installed but CUDA sees no GPU"),
+])
+def test_no_gpu_reasons(fake_cupy, module, reason):
+    fake_cupy(module)
+    assert not dg.cuda.is_available()
+    assert dg.cuda.device_count() == 0
+    with pytest.raises(RuntimeError, match=r"device cuda:0: CuPy with a working CUDA GPU is not available \(" + reason):
+        dg.zeros(2, device="cuda")
+
+
+def test_a_gpu_is_found(fake_cupy):
+    module = _cupy_with(lambda: 2)
+    fake_cupy(module)
+    assert backend.cupy_module() is module
