@@ -15,6 +15,7 @@ import ctypes
 import glob
 import hashlib
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -87,7 +88,7 @@ def _options(extra):
 
 def compile_cuda(source, name, options=()):
     """Compile ``source`` for ``ARCH``; raise NvrtcError with NVRTC's log if it fails or if the cubin
-    lacks the ``extern "C"`` kernel ``name``.  Returns the cubin's size."""
+    lacks the ``extern "C"`` kernel ``name``.  Returns NVRTC's log (ptxas's report with ``-Xptxas -v``)."""
     lib = library()
     prog = ctypes.c_void_p()
     if lib.nvrtcCreateProgram(ctypes.byref(prog), source.encode(), f"{name}.cu".encode(), 0, None, None):
@@ -107,9 +108,20 @@ def compile_cuda(source, name, options=()):
         lib.nvrtcGetCUBIN(prog, cubin)
         if name.encode() + b"\0" not in cubin.raw:
             raise NvrtcError(f"NVRTC compiled the source, but it has no extern \"C\" kernel named {name!r}")
-        return size.value
+        return log.value.decode(errors="replace")
     finally:
         lib.nvrtcDestroyProgram(ctypes.byref(prog))
+
+
+def resources(source, name, options=()):
+    """ptxas's report for kernel ``name``: {'registers', 'smem' (static shared bytes), 'spill' (bytes)}."""
+    log = compile_cuda(source, name, (*options, "--ptxas-options=-v"))
+    part = log[log.index(f"Compiling entry function '{name}'"):]
+    regs = re.search(r"Used (\d+) registers", part)
+    smem = re.search(r"(\d+) bytes smem", part.split("Compiling entry function")[1])
+    spill = re.search(r"(\d+) bytes spill stores", part)
+    return {"registers": int(regs.group(1)), "smem": int(smem.group(1)) if smem else 0,
+            "spill": int(spill.group(1)) if spill else 0}
 
 
 def check(source, name, options=()):

@@ -51,7 +51,12 @@ CASES = list(_cases())
 @pytest.mark.parametrize("name,code,types,options", CASES,
                          ids=[f"{c[0]}-{'-'.join(c[2].values()).replace(' ', '_') or 'u32'}" for c in CASES])
 def test_raw_kernel_compiles_for_the_h100(name, code, types, options):
-    nvrtc.check(_compile.raw_source(code, types), name, options)
+    """Compiles, and fits a launch of 256 threads (every deepgrad launch): 65536 registers per block,
+    48 KiB of static shared memory; no register spills to local memory."""
+    use = nvrtc.resources(_compile.raw_source(code, types), name, options)
+    assert use["registers"] * 256 <= 65536, use
+    assert use["smem"] <= 48 * 1024, use
+    assert use["spill"] == 0, use
 
 
 def test_every_raw_kernel_in_deepgrad_is_in_the_table():
