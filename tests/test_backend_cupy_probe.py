@@ -45,3 +45,15 @@ def test_a_gpu_is_found(fake_cupy):
     module = _cupy_with(lambda: 2)
     fake_cupy(module)
     assert backend.cupy_module() is module
+
+
+def test_cuda_n_makes_gpu_n_current_on_a_machine_with_several(fake_cupy):
+    """CuPy allocates and launches on its current device: cuda:1 must select GPU 1 (2 GPUs here)."""
+    current = [0]
+    runtime = types.SimpleNamespace(getDeviceCount=lambda: 2, getDevice=lambda: current[0],
+                                    setDevice=lambda i: current.__setitem__(0, i))
+    fake_cupy(types.SimpleNamespace(__version__="14.2.0", cuda=types.SimpleNamespace(runtime=runtime)))
+    assert backend.Device("cuda:1").xp is not None and current == [1]
+    assert backend.Device("cuda").xp is not None and current == [0]
+    with pytest.raises(RuntimeError, match=r"device cuda:2: no such CUDA device; this machine has 2 \(cuda:0 to"):
+        _ = backend.Device("cuda:2").xp

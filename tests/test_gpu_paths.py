@@ -253,3 +253,18 @@ def test_keras_layer_called_on_numpy_runs_where_its_weights_are():
         assert _on_cuda(fresh(x)) and _on_cuda(fresh.weights[0])
     finally:
         dg.set_default_device("cpu")
+
+
+def test_is_cuda_is_cpu_get_device_as_torch():
+    c, g = dg.zeros(2), dg.zeros(2, device="cuda")
+    assert (c.is_cuda, c.is_cpu, c.get_device()) == (False, True, -1)
+    assert (g.is_cuda, g.is_cpu, g.get_device()) == (True, False, 0)
+    assert g.cpu().is_cpu and c.cuda().is_cuda
+
+
+def test_a_gpu_that_does_not_exist_is_a_clear_error():
+    n = dg.cuda.device_count()
+    for make in (lambda: dg.zeros(2, device=f"cuda:{n}"), lambda: dg.ones(2).to(f"cuda:{n}"),
+                 lambda: nn.Linear(2, 2).to(f"cuda:{n}")):
+        with pytest.raises(RuntimeError, match=f"device cuda:{n}: no such CUDA device; this machine has {n}"):
+            make()

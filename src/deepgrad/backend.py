@@ -14,10 +14,10 @@ _cupy_problem = "CuPy is not installed"
 
 def cupy_module():
     """Return the cupy module, or None when it is not installed or has no GPU."""
-    global _cupy, _cupy_checked, _cupy_problem
+    global _cupy, _cupy_checked, _cupy_problem, _gpu_count
     if not _cupy_checked:
         _cupy_checked = True
-        _cupy = None
+        _cupy, _gpu_count = None, None
         try:
             import cupy  # noqa: PLC0415
         except ImportError as e:
@@ -33,6 +33,22 @@ def cupy_module():
             return None
         _cupy = cupy
     return _cupy
+
+
+_gpu_count = None
+
+
+def _select_gpu(cp, index):
+    """Check that GPU ``index`` exists and make it CuPy's current device, where CuPy allocates and
+    launches (deepgrad computes on one GPU at a time: the last one a tensor was put on)."""
+    global _gpu_count
+    if _gpu_count is None:
+        _gpu_count = int(cp.cuda.runtime.getDeviceCount())
+    if index >= _gpu_count:
+        raise RuntimeError(f"device cuda:{index}: no such CUDA device; this machine has {_gpu_count} "
+                           f"(cuda:0{'' if _gpu_count == 1 else f' to cuda:{_gpu_count - 1}'})")
+    if _gpu_count > 1 and cp.cuda.runtime.getDevice() != index:
+        cp.cuda.runtime.setDevice(index)
 
 
 def get_array_module(x):
@@ -72,6 +88,7 @@ class Device:
                 f"device {self}: CuPy with a working CUDA GPU is not available ({_cupy_problem}); "
                 "install it with `pip install deepgrad[gpu]` on a machine with an NVIDIA GPU"
             )
+        _select_gpu(cp, self.index)
         return cp
 
     def __eq__(self, other):

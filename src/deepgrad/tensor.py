@@ -86,6 +86,18 @@ class Tensor:
         return device_of(self.data)
 
     @property
+    def is_cuda(self):
+        return is_cupy_array(self.data)
+
+    @property
+    def is_cpu(self):
+        return not is_cupy_array(self.data)
+
+    def get_device(self):
+        """The CUDA device index, -1 on the CPU (as torch)."""
+        return self.data.device.id if is_cupy_array(self.data) else -1
+
+    @property
     def is_leaf(self):
         return self.creator is None
 
