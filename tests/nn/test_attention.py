@@ -61,6 +61,17 @@ MHA = [
      dict(key_padding_mask=PAD)),
     ("float_3d_mask_and_padding", dict(embed_dim=E, num_heads=2), [(5, 3, E), (6, 3, E), (6, 3, E)], {},
      dict(attn_mask=_r.standard_normal((6, 5, 6)).astype(np.float32), key_padding_mask=PAD)),
+    ("bias_kv_zero_attn_masks", dict(embed_dim=E, num_heads=2, add_bias_kv=True, add_zero_attn=True),
+     [(5, 3, E), (6, 3, E), (6, 3, E)], {}, dict(attn_mask=np.triu(np.ones((5, 6), bool), 2), key_padding_mask=PAD)),
+    ("bias_kv_batch_first_no_weights", dict(embed_dim=E, num_heads=2, add_bias_kv=True, batch_first=True, kdim=5),
+     [(3, 5, E), (3, 6, 5), (3, 6, E)], dict(need_weights=False), dict(key_padding_mask=PAD)),
+    ("zero_attn_unbatched_per_head", dict(embed_dim=E, num_heads=2, add_zero_attn=True, bias=False), [(5, E)] * 3,
+     dict(average_attn_weights=False), dict(attn_mask=_r.standard_normal((2, 5, 5)).astype(np.float32))),
+    ("bias_kv_zero_attn_causal_hint", dict(embed_dim=E, num_heads=2, add_bias_kv=True, add_zero_attn=True),
+     [(5, 3, E)] * 3, dict(is_causal=True, need_weights=False), dict(attn_mask=CAUSAL)),
+    # as torch: without need_weights and key_padding_mask, is_causal replaces attn_mask by the causal mask
+    ("causal_hint_replaces_the_mask", dict(embed_dim=E, num_heads=2), [(5, 3, E)] * 3,
+     dict(is_causal=True, need_weights=False), dict(attn_mask=np.zeros((5, 5), bool))),
 ]
 
 
@@ -138,6 +149,38 @@ def test_attention_errors():
         mha(dg.ones(5, 3, E), dg.ones(5, 3, E), dg.ones(5, 3, E), is_causal=True)
     with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
         nn.TransformerEncoderLayer(E, 2, activation="tanh")
+    x = dg.ones(5, 3, E)
+    with pytest.raises(AssertionError, match="only bool and floating types of attn_mask are supported, got int64"):
+        mha(x, x, x, attn_mask=dg.Tensor(np.zeros((5, 5), np.int64)))
+    with pytest.raises(RuntimeError, match=r"the shape of the 3D attn_mask is \(6, 5, 4\), but should be \(6, 5, 5\)"):
+        mha(x, x, x, attn_mask=dg.zeros(6, 5, 4))
+    with pytest.raises(AssertionError, match=r"expected `key_padding_mask` to be `None` or 2-D but found shape \(5,\)"):
+        mha(x, x, x, key_padding_mask=dg.Tensor(np.zeros(5, bool)))
+    with pytest.raises(AssertionError, match=r"query \(5, 3, 8\) and key \(5, 2, 8\) have different batch sizes"):
+        mha(x, dg.ones(5, 2, E), dg.ones(5, 2, E))
+    with pytest.raises(AssertionError, match="query should be unbatched 2D or batched 3D tensor but received 4-D"):
+        mha(dg.ones(1, 5, 3, E), x, x)
+
+
+def test_bias_kv_init_and_gradcheck_float64():
+    from deepgrad.utils import gradcheck
+
+    big = nn.MultiheadAttention(2048, 2, add_bias_kv=True)
+    assert big.bias_k.shape == (1, 1, 2048)
+    assert abs(big.bias_k.numpy().std() - np.sqrt(2.0 / 4096)) < 0.002  # xavier_normal over (1, 1, E)
+    assert nn.MultiheadAttention(E, 2).bias_k is None
+    dg.manual_seed(0)
+    mha = nn.MultiheadAttention(4, 2, add_bias_kv=True, add_zero_attn=True, kdim=3, dtype="float64")
+    q = dg.Tensor(_r.standard_normal((3, 2, 4)), requires_grad=True)
+    k = dg.Tensor(_r.standard_normal((5, 2, 3)), requires_grad=True)
+    v = dg.Tensor(_r.standard_normal((5, 2, 4)), requires_grad=True)
+    pad = dg.Tensor(PAD[:2, :5])
+
+    def f(q, k, v, *ps):
+        out, w = mha(q, k, v, key_padding_mask=pad)
+        return (out * out).sum() + (w * w).sum()
+
+    assert gradcheck(f, [q, k, v] + list(mha.parameters()))
 
 
 def test_a_query_that_may_attend_to_nothing_gives_zeros_in_sdpa_as_torch():

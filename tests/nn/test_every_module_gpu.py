@@ -168,6 +168,10 @@ LAYERS = {
     "TransformerDecoderLayer": (lambda: _SelfDecode(nn.TransformerDecoderLayer(4, 2, 8)).eval(), (_x(5, 2, 4),)),
     "TransformerDecoder": (lambda: _SelfDecode(nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2, 8), 2)).eval(),
                            (_x(5, 2, 4),)),
+    "Transformer": (lambda: _SelfDecode(nn.Transformer(4, 2, 1, 1, 8, batch_first=True)).eval(), (_x(2, 5, 4),)),
+    "MultiheadAttention_bias_kv_zero_attn": (
+        lambda: _Output(nn.MultiheadAttention(4, 2, add_bias_kv=True, add_zero_attn=True)).eval(), (_x(5, 2, 4),)),
+    "LSTM_proj_size": (lambda: _Output(nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)), (_x(5, 2, 3),)),
 }
 CONTAINERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"}
 

@@ -21,6 +21,10 @@ LAYERS = [
     ("LSTM", dict(input_size=3, hidden_size=4, num_layers=2, batch_first=True), (2, 5, 3), True),
     ("LSTM", dict(input_size=3, hidden_size=4, num_layers=2, bidirectional=True), (5, 2, 3), True),
     ("LSTM", dict(input_size=3, hidden_size=4, bidirectional=True, batch_first=True), (5, 3), True),  # unbatched
+    ("LSTM", dict(input_size=3, hidden_size=5, proj_size=2), (4, 2, 3), True),
+    ("LSTM", dict(input_size=3, hidden_size=5, proj_size=3, num_layers=2, bidirectional=True, batch_first=True),
+     (2, 4, 3), True),
+    ("LSTM", dict(input_size=3, hidden_size=4, proj_size=1, bias=False, num_layers=2), (4, 3), True),  # unbatched
     ("GRU", dict(input_size=3, hidden_size=4), (5, 2, 3), False),
     ("GRU", dict(input_size=3, hidden_size=4, num_layers=3, batch_first=True, bidirectional=True), (2, 4, 3), True),
     ("GRU", dict(input_size=3, hidden_size=4, bias=False), (5, 3), False),  # unbatched
@@ -32,13 +36,14 @@ LAYERS = [
 ]
 
 
-def _state_shape(name, kw, shape):
+def _state_shape(name, kw, shape, cell_state=False):
     if name.endswith("Cell"):
         return shape[:-1] + (kw["hidden_size"],)
     layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    size = kw["hidden_size"] if cell_state else kw.get("proj_size") or kw["hidden_size"]  # h_0 has proj_size
     if len(shape) == 2:
-        return (layers, kw["hidden_size"])
-    return (layers, shape[0 if kw.get("batch_first") else 1], kw["hidden_size"])
+        return (layers, size)
+    return (layers, shape[0 if kw.get("batch_first") else 1], size)
 
 
 def _flat(out):
@@ -64,7 +69,7 @@ def test_matches_torch(name, kw, shape, with_state):
     xs, ts = [dg.Tensor(x, requires_grad=True)], [torch.tensor(x, requires_grad=True)]
     if with_state:
         n_states = 2 if name.startswith("LSTM") else 1
-        hs = [_r.standard_normal(_state_shape(name, kw, shape)).astype(np.float32) for _ in range(n_states)]
+        hs = [_r.standard_normal(_state_shape(name, kw, shape, i == 1)).astype(np.float32) for i in range(n_states)]
         hd = [dg.Tensor(h, requires_grad=True) for h in hs]
         ht = [torch.tensor(h, requires_grad=True) for h in hs]
         xs.append(tuple(hd) if n_states == 2 else hd[0])
@@ -100,6 +105,23 @@ def test_gradcheck_float64_through_time(cls):
     assert gradcheck(f, [x] + params)
 
 
+def test_gradcheck_float64_lstm_with_projections():
+    dg.manual_seed(0)
+    layer = nn.LSTM(2, 3, num_layers=2, bidirectional=True, proj_size=2, dtype="float64")
+    assert [tuple(p.shape) for p in layer.all_weights[2]] == [(12, 4), (12, 2), (12,), (12,), (2, 3)]
+    x = dg.Tensor(_r.standard_normal((3, 2, 2)), requires_grad=True)
+    h0 = dg.Tensor(_r.standard_normal((4, 2, 2)), requires_grad=True)
+    c0 = dg.Tensor(_r.standard_normal((4, 2, 3)), requires_grad=True)
+    w = dg.Tensor(_r.standard_normal((3, 2, 4)))
+
+    def f(x, h0, c0, *ps):
+        out, (h, c) = layer(x, (h0, c0))
+        return (out * w).sum() + (h * h).sum() + c.sum()
+
+    names = ["weight_hr_l0", "weight_hr_l1_reverse", "weight_hh_l1", "bias_hh_l0_reverse", "weight_ih_l1_reverse"]
+    assert gradcheck(f, [x, h0, c0] + [layer.get_parameter(n) for n in names])
+
+
 def test_default_init_is_uniform_within_one_over_sqrt_hidden():
     layer = nn.LSTM(10, 100, num_layers=2)
     values = np.concatenate([p.numpy().ravel() for p in layer.parameters()])
@@ -129,9 +151,31 @@ def test_errors_name_the_layer_and_the_shapes():
         nn.LSTM(3, 4)(dg.ones(5, 2, 3), dg.ones(1, 2, 4))
     with pytest.raises(ValueError, match="Unknown nonlinearity 'sig'"):
         nn.RNN(3, 4, nonlinearity="sig")
-    with pytest.raises(ValueError, match="LSTM: hidden_size must be a positive int, got 0"):
+    with pytest.raises(ValueError, match="LSTM: hidden_size must be greater than zero, got 0"):
         nn.LSTM(3, 0)
+    with pytest.raises(ValueError, match="GRU: input_size must be greater than zero, got 0"):
+        nn.GRU(0, 3)
+    with pytest.raises(TypeError, match="LSTM: hidden_size should be of type int, got: float"):
+        nn.LSTM(3, 4.0)
+    with pytest.raises(TypeError, match="GRU: batch_first should be of type bool, got: str"):
+        nn.GRU(3, 4, batch_first="yes")
+    with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0"):
+        nn.GRU(3, 4, batch_first=True)(dg.ones(2, 0, 3))
+    with pytest.raises(RuntimeError, match=r"GRUCell: expected hx of shape \(2, 4\), got \(3, 4\)"):
+        nn.GRUCell(3, 4)(dg.ones(2, 3), dg.ones(3, 4))
     with pytest.raises(ValueError, match=r"LSTMCell: expected input of shape \(N, 3\) or \(3,\), got shape \(2, 5\)"):
         nn.LSTMCell(3, 4)(dg.ones(2, 5))
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="LSTM: proj_size has to be smaller than hidden_size"):
+        nn.LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="proj_size should be a positive integer or zero"):
+        nn.LSTM(3, 4, proj_size=-1)
+    with pytest.raises(ValueError, match="GRU: proj_size argument is only supported for LSTM, not RNN or GRU"):
+        nn.GRU(3, 4, proj_size=2)
+    with pytest.raises(RuntimeError, match=r"LSTM: expected h_0 of shape \(1, 2, 2\), got \(1, 2, 5\)"):
+        nn.LSTM(3, 5, proj_size=2)(dg.ones(4, 2, 3), (dg.ones(1, 2, 5), dg.ones(1, 2, 5)))
+    with pytest.raises(RuntimeError, match=r"LSTM: expected c_0 of shape \(1, 2, 5\), got \(1, 2, 2\)"):
+        nn.LSTM(3, 5, proj_size=2)(dg.ones(4, 2, 3), (dg.ones(1, 2, 2), dg.ones(1, 2, 2)))
+    with pytest.raises(RuntimeError, match=r"input.size\(-1\) must be equal to input_size"):
+        nn.GRU(3, 4)(dg.ones(5, 2, 4))
+    with pytest.warns(UserWarning, match="non-zero dropout expects num_layers greater than 1"):
+        nn.GRU(3, 4, dropout=0.5)

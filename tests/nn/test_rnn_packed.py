@@ -35,6 +35,7 @@ CASES = [
     ("GRU", dict(batch_first=True), False, False),
     ("RNN", dict(bidirectional=True, num_layers=2), False, True),
     ("LSTM", dict(), True, False),  # lengths already sorted (enforce_sorted=True)
+    ("LSTM", dict(proj_size=2, num_layers=2, bidirectional=True, batch_first=True), False, True),
 ]
 
 
@@ -58,7 +59,8 @@ def test_recurrent_layers_on_packed_batches_match_torch(name, kw, presorted, wit
     args_d, args_t, states = [pd], [pt], []
     if with_state:
         layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
-        hs = [_r.standard_normal((layers, len(seqs), 4)).astype(np.float32) for _ in range(2 if name == "LSTM" else 1)]
+        sizes = [kw.get("proj_size") or 4, 4][:2 if name == "LSTM" else 1]  # h_0 has proj_size features, c_0 4
+        hs = [_r.standard_normal((layers, len(seqs), size)).astype(np.float32) for size in sizes]
         states = [(dg.Tensor(h, requires_grad=True), torch.tensor(h, requires_grad=True)) for h in hs]
         hd, ht = [a for a, _ in states], [b for _, b in states]
         args_d.append(tuple(hd) if name == "LSTM" else hd[0])
@@ -100,7 +102,8 @@ def test_pack_sequence_and_errors():
 
 
 @pytest.mark.gpu
-def test_packed_lstm_on_cuda_equals_cpu():
+@pytest.mark.parametrize("proj_size", [0, 2])
+def test_packed_lstm_on_cuda_equals_cpu(proj_size):
     from deepgrad.backend import cupy_module
 
     if cupy_module() is None:
@@ -108,7 +111,7 @@ def test_packed_lstm_on_cuda_equals_cpu():
     results = []
     for device in ("cpu", "cuda"):
         dg.manual_seed(0)
-        lstm = nn.LSTM(3, 4, bidirectional=True).to(device)
+        lstm = nn.LSTM(3, 4, bidirectional=True, proj_size=proj_size).to(device)
         packed = rnn_utils.pack_sequence([dg.tensor(s, device=device) for s in SEQS], enforce_sorted=False)
         out, (h, _) = lstm(packed)
         padded, _ = rnn_utils.pad_packed_sequence(out)

@@ -80,6 +80,7 @@ from deepgrad.nn.normalization import (
 from deepgrad.nn.parameter import Buffer, Parameter
 from deepgrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from deepgrad.nn.transformer import (
+    Transformer,
     TransformerDecoder,
     TransformerDecoderLayer,
     TransformerEncoder,
@@ -100,7 +101,7 @@ __all__ = [
     "CosineSimilarity", "PairwiseDistance", "SoftMarginLoss", "PoissonNLLLoss", "GaussianNLLLoss",
     "MarginRankingLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention",
-    "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder",
+    "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
     "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "Softmax2d", "RReLU", "HingeEmbeddingLoss",
     "MultiLabelSoftMarginLoss",
 ]

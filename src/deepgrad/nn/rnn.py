@@ -4,10 +4,13 @@ Built from existing ops (linear, sigmoid, tanh, chunk, stack), so backpropagatio
 comes from the engine and runs on the GPU unchanged.  Parameter names, shapes, gate order
 (LSTM: i, f, g, o; GRU: r, z, n), initialization U(-1/sqrt(H), 1/sqrt(H)) and the input/output
 layouts (``batch_first``, unbatched inputs, ``(num_layers * directions, N, H)`` states) are PyTorch's.
+LSTM's ``proj_size`` P > 0 projects each h_t to P features (``weight_hr_l{k}``, (P, H)), so h_n and
+the output have P features per direction while c_n keeps H.
 """
 from __future__ import annotations
 
 import math
+import warnings
 
 from deepgrad.nn import functional as F
 from deepgrad.nn import init
@@ -19,13 +22,18 @@ from deepgrad.tensor import Tensor
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
+class RNNShapeError(ValueError, RuntimeError):
+    """An input or state of the wrong size: a ValueError, and the RuntimeError PyTorch raises."""
+
+
 def _zeros_like_state(x, shape):
     xp = x.xp
     return Tensor._make(xp.zeros(shape, dtype=x.dtype))
 
 
-def _step(mode, xw, h, c, w_hh, b_hh):
-    """One time step from the input projection ``xw`` (x W_ih^T + b_ih) and the previous state."""
+def _step(mode, xw, h, c, w_hh, b_hh, w_hr=None):
+    """One time step from the input projection ``xw`` (x W_ih^T + b_ih) and the previous state
+    (``w_hr``: LSTM's projection of h)."""
     if mode == "GRU":
         hw = linear(h, w_hh, b_hh)
         xr, xz, xn = F.chunk(xw, 3, -1)
@@ -41,7 +49,8 @@ def _step(mode, xw, h, c, w_hh, b_hh):
         return F.relu(gates), None
     i, f, g, o = F.chunk(gates, 4, -1)
     c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
-    return F.sigmoid(o) * F.tanh(c), c
+    h = F.sigmoid(o) * F.tanh(c)
+    return (h if w_hr is None else linear(h, w_hr)), c
 
 
 class RNNBase(Module):
@@ -52,27 +61,47 @@ class RNNBase(Module):
         super().__init__()
         name = type(self).__name__
         for key, v in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < (0 if key == "input_size" else 1):
-                raise ValueError(f"{name}: {key} must be a positive int, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"{name}: {key} should be of type int, got: {type(v).__name__}")
+            if v < 1:
+                raise ValueError(f"{name}: {key} must be greater than zero, got {v!r}")
+        for key, v in (("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)):
+            if not isinstance(v, bool):
+                raise TypeError(f"{name}: {key} should be of type bool, got: {type(v).__name__}")
         if isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability of "
                              f"an element being zeroed, got {dropout!r}")
-        if proj_size:
-            raise NotImplementedError(f"{name}: proj_size > 0 is not supported")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(f"{name}: dropout option adds dropout after all but last recurrent layer, so non-zero "
+                          f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                          f"num_layers={num_layers}", stacklevel=3)
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable projections, got "
+                             f"{proj_size!r}")
+        if proj_size and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size, got proj_size={proj_size} and "
+                             f"hidden_size={hidden_size}")
         self.mode = mode
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
         gate_size = _GATES[mode] * hidden_size
         directions = 2 if bidirectional else 1
+        real_hidden = proj_size or hidden_size  # the size of h (LSTM with projections: proj_size)
         self._flat_weights_names = []
+        self._all_weights = []
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else real_hidden * directions
             for d in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if d else "")
-                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, hidden_size))]
+                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, real_hidden))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size:
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
+                self._all_weights.append([pname + suffix for pname, _ in shapes])
                 for pname, shape in shapes:
                     setattr(self, pname + suffix, empty_parameter(shape, device, dtype))
                     self._flat_weights_names.append(pname + suffix)
@@ -89,35 +118,51 @@ class RNNBase(Module):
 
     @property
     def all_weights(self):
-        """The parameters of each layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...]."""
-        n = 4 if self.bias else 2
-        ws = [getattr(self, name) for name in self._flat_weights_names]
-        return [ws[i:i + n] for i in range(0, len(ws), n)]
+        """The parameters of each layer and direction: [[w_ih, w_hh, b_ih, b_hh(, w_hr)], ...]."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    def _weights(self, layer, d):
+        """(w_ih, w_hh, b_ih, b_hh, w_hr) of one layer and direction (None where absent)."""
+        suffix = f"_l{layer}" + ("_reverse" if d else "")
+        return tuple(getattr(self, p + suffix, None) for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh",
+                                                                "weight_hr"))
 
     def _check_input(self, input, hx):  # noqa: A002
         name = type(self).__name__
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: expected a 2-D (unbatched) or 3-D input, got shape {input.shape}")
         if input.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, "
-                             f"got {input.shape[-1]} (input shape {input.shape})")
+            raise RNNShapeError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                                f"got {input.shape[-1]} (input shape {input.shape})")
 
-    def _initial_state(self, hx, shape, like, sorted_indices=None):
-        """(h_0, c_0) of ``shape`` (zeros when ``hx`` is None), checked and, for a packed batch, put in
-        length order."""
+    def _state_shapes(self, n):
+        """The shapes of h_0 and c_0 for a batch of ``n`` (``n=None``: unbatched)."""
+        k = self.num_layers * (2 if self.bidirectional else 1)
+        batch = () if n is None else (n,)
+        return (k,) + batch + (self.proj_size or self.hidden_size,), (k,) + batch + (self.hidden_size,)
+
+    def _initial_state(self, hx, n, like, sorted_indices=None, unbatched=False):
+        """(h_0, c_0) for a batch of ``n`` (zeros when ``hx`` is None), checked and, for a packed batch,
+        put in length order; an unbatched ``hx`` (``unbatched``) gets its batch dim of 1."""
         name = type(self).__name__
         lstm = self.mode == "LSTM"
+        h_shape, c_shape = self._state_shapes(n)
         if hx is None:
-            return _zeros_like_state(like, shape), (_zeros_like_state(like, shape) if lstm else None)
+            return _zeros_like_state(like, h_shape), (_zeros_like_state(like, c_shape) if lstm else None)
         if lstm:
             if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
                 raise ValueError(f"{name}: hx must be a tuple (h_0, c_0), got {type(hx).__name__}")
             h0, c0 = hx
         else:
             h0, c0 = hx, None
-        for label, t in (("h_0", h0), ("c_0", c0)):
+        if unbatched:
+            h_shape, c_shape = self._state_shapes(None)
+        for label, t, shape in (("h_0", h0, h_shape), ("c_0", c0, c_shape)):
             if t is not None and tuple(t.shape) != shape:
-                raise ValueError(f"{name}: expected {label} of shape {shape}, got {tuple(t.shape)}")
+                raise RNNShapeError(f"{name}: expected {label} of shape {shape}, got {tuple(t.shape)}")
+        if unbatched:
+            h0 = F.unsqueeze(h0, 1)
+            c0 = F.unsqueeze(c0, 1) if c0 is not None else None
         if sorted_indices is not None:
             idx = Tensor._make(like.xp.asarray(sorted_indices))
             h0 = F.index_select(h0, 1, idx)
@@ -132,25 +177,21 @@ class RNNBase(Module):
         data, batch_sizes, sorted_indices, unsorted_indices = packed
         name = type(self).__name__
         if data.ndim != 2 or data.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: expected packed data of shape (*, {self.input_size}), got {data.shape}")
+            raise RNNShapeError(f"{name}: expected packed data of shape (*, {self.input_size}), got {data.shape}")
         sizes = [int(b) for b in batch_sizes]
         offsets = [0]
         for b in sizes:
             offsets.append(offsets[-1] + b)
         directions = 2 if self.bidirectional else 1
         lstm = self.mode == "LSTM"
-        h0, c0 = self._initial_state(hx, (self.num_layers * directions, sizes[0], self.hidden_size), data,
-                                     sorted_indices)
+        h0, c0 = self._initial_state(hx, sizes[0], data, sorted_indices)
         h_n, c_n = [], []
         layer_input = data
         for layer in range(self.num_layers):
             outs = []
             for d in range(directions):
-                suffix = f"_l{layer}" + ("_reverse" if d else "")
-                w_hh = getattr(self, "weight_hh" + suffix)
-                b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
-                xw = linear(layer_input, getattr(self, "weight_ih" + suffix),
-                            getattr(self, "bias_ih" + suffix) if self.bias else None)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
+                xw = linear(layer_input, w_ih, b_ih)
                 k = layer * directions + d
                 first_h, first_c = h0[k], (c0[k] if lstm else None)
                 seq = [None] * len(sizes)
@@ -158,7 +199,7 @@ class RNNBase(Module):
                     h, c = first_h, first_c
                     for t, bs in enumerate(sizes):
                         hn, cn = _step(self.mode, xw[offsets[t]:offsets[t + 1]], h[:bs], c[:bs] if lstm else None,
-                                       w_hh, b_hh)
+                                       w_hh, b_hh, w_hr)
                         seq[t] = hn
                         h = hn if bs == h.shape[0] else F.cat([hn, h[bs:]], 0)
                         if lstm:
@@ -171,7 +212,7 @@ class RNNBase(Module):
                         if h.shape[0] < bs:
                             h = F.cat([h, first_h[h.shape[0]:bs]], 0)
                             c = F.cat([c, first_c[c.shape[0]:bs]], 0) if lstm else None
-                        h, c = _step(self.mode, xw[offsets[t]:offsets[t + 1]], h, c, w_hh, b_hh)
+                        h, c = _step(self.mode, xw[offsets[t]:offsets[t + 1]], h, c, w_hh, b_hh, w_hr)
                         seq[t] = h
                 outs.append(F.cat(seq, 0))
                 h_n.append(h)
@@ -195,6 +236,9 @@ class RNNBase(Module):
             return self._forward_packed(input, hx)
         self._check_input(input, hx)
         batched = input.ndim == 3
+        if input.shape[1 if batched and self.batch_first else 0] == 0:
+            raise RNNShapeError(f"{type(self).__name__}: Expected sequence length to be larger than 0 in RNN, got "
+                                f"input shape {input.shape}")
         x = input if batched else F.unsqueeze(input, 1)  # (L, 1, H_in) or (N, 1, H_in) with batch_first
         if not batched and self.batch_first:
             x = F.unsqueeze(input, 0)
@@ -202,31 +246,23 @@ class RNNBase(Module):
             x = F.transpose(x, 0, 1)  # time major inside: (L, N, H_in)
         directions = 2 if self.bidirectional else 1
         n = x.shape[1]
-        state_shape = (self.num_layers * directions, n, self.hidden_size)
         lstm = self.mode == "LSTM"
-        given_unbatched = hx is not None and not batched
-        h0, c0 = self._initial_state(hx, (state_shape[0], self.hidden_size) if given_unbatched else state_shape, x)
-        if given_unbatched:
-            h0 = F.unsqueeze(h0, 1)
-            c0 = F.unsqueeze(c0, 1) if c0 is not None else None
+        h0, c0 = self._initial_state(hx, n, x, unbatched=hx is not None and not batched)
         h_n, c_n = [], []
         layer_input = x
         for layer in range(self.num_layers):
             outs = []
             for d in range(directions):
-                suffix = f"_l{layer}" + ("_reverse" if d else "")
-                w_ih, w_hh = getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix)
-                b_ih = getattr(self, "bias_ih" + suffix) if self.bias else None
-                b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
                 k = layer * directions + d
                 h, c = h0[k], (c0[k] if lstm else None)
                 xw = linear(layer_input, w_ih, b_ih)  # every time step's input projection at once
                 steps = range(xw.shape[0] - 1, -1, -1) if d else range(xw.shape[0])
                 seq = [None] * xw.shape[0]
                 for t in steps:
-                    h, c = _step(self.mode, xw[t], h, c, w_hh, b_hh)
+                    h, c = _step(self.mode, xw[t], h, c, w_hh, b_hh, w_hr)
                     seq[t] = h
-                outs.append(F.stack(seq, 0) if seq else _zeros_like_state(x, (0, n, self.hidden_size)))
+                outs.append(F.stack(seq, 0) if seq else _zeros_like_state(x, (0, n, h.shape[-1])))
                 h_n.append(h)
                 c_n.append(c)
             layer_input = outs[0] if directions == 1 else F.cat(outs, -1)
@@ -245,6 +281,8 @@ class RNNBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -262,12 +300,12 @@ class RNN(RNNBase):
     """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_(t-1) W_hh^T + b_hh) (``nonlinearity='relu'`` for relu)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, proj_size=0):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         self.nonlinearity = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
-                         bias, batch_first, dropout, bidirectional, 0, device, dtype)
+                         bias, batch_first, dropout, bidirectional, proj_size, device, dtype)
 
 
 class LSTM(RNNBase):
@@ -283,9 +321,9 @@ class GRU(RNNBase):
     """Gated recurrent unit; returns ``output, h_n``."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None):
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, 0,
-                         device, dtype)
+                 bidirectional=False, device=None, dtype=None, proj_size=0):
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size, device, dtype)
 
 
 class RNNCellBase(Module):
@@ -312,8 +350,9 @@ class RNNCellBase(Module):
     def _run(self, input, hx):  # noqa: A002
         name = type(self).__name__
         if input.ndim not in (1, 2) or input.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: expected input of shape (N, {self.input_size}) or ({self.input_size},), "
-                             f"got shape {input.shape}")
+            err = ValueError if input.ndim not in (1, 2) else RNNShapeError
+            raise err(f"{name}: expected input of shape (N, {self.input_size}) or ({self.input_size},), "
+                      f"got shape {input.shape}")
         batched = input.ndim == 2
         x = input if batched else F.unsqueeze(input, 0)
         lstm = self._mode == "LSTM"
@@ -325,8 +364,8 @@ class RNNCellBase(Module):
             h, c = hx if lstm else (hx, None)
             for label, t in (("hx", h), ("cx", c)):
                 if t is not None and tuple(t.shape) != (shape if batched else shape[1:]):
-                    raise ValueError(f"{name}: expected {label} of shape {shape if batched else shape[1:]}, "
-                                     f"got {tuple(t.shape)}")
+                    raise RNNShapeError(f"{name}: expected {label} of shape {shape if batched else shape[1:]}, "
+                                        f"got {tuple(t.shape)}")
             if not batched:
                 h = F.unsqueeze(h, 0)
                 c = F.unsqueeze(c, 0) if c is not None else None
