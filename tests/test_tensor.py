@@ -349,3 +349,13 @@ def test_repr_prints_floats_as_torch(values):
     assert repr(dg.tensor(values)) == repr(torch.tensor(values))
     x = dg.tensor(values, requires_grad=True)
     assert repr(x * 2).endswith("grad_fn=<MulBackward0>)")
+
+
+def test_torch_dtype_names():
+    for name in ("bool", "float", "double", "half", "int", "long", "short", "int8", "uint8", "int16", "int32",
+                 "int64", "uint16", "uint32", "uint64", "float16", "float32", "float64"):
+        assert str(getattr(dg, name)) == str(getattr(torch, name)).removeprefix("torch."), name
+    assert dg.tensor([1, 0], dtype=dg.bool).dtype == dg.bool
+    ns = {}
+    exec("from deepgrad import *", ns)  # the star import must not shadow the builtins
+    assert "bool" not in ns and "float" not in ns and "int" not in ns

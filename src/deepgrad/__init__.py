@@ -32,7 +32,11 @@ from deepgrad.dtypes import (
     int64,
     long,
     set_default_dtype,
+    short,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from deepgrad.factories import *  # noqa: F403
 from deepgrad.factories import __all__ as _factories
@@ -47,7 +51,8 @@ __all__ = ["Tensor", "Function", "grad", "no_grad", "enable_grad", "set_grad_ena
            "inference_mode", "is_inference_mode_enabled",
            "detect_anomaly", "manual_seed", "seed_everything", "get_rng_state", "set_rng_state", "device",
            "dtypes", "float16", "float32", "float64", "half", "double", "int8", "int16", "int32", "int64",
-           "long", "uint8", "bool_", "get_default_dtype", "set_default_dtype", *_factories, *_ops]
+           "long", "short", "uint8", "uint16", "uint32", "uint64", "bool_", "get_default_dtype", "set_default_dtype",
+           *_factories, *_ops]
 
 
 def __getattr__(name):
@@ -65,3 +70,8 @@ def __getattr__(name):
 
         return getattr(io, name)
     raise AttributeError(f"module 'deepgrad' has no attribute {name!r}")
+
+
+# torch's other dtype names; last, so that the code above still sees the builtins, and not in
+# __all__, so that `from deepgrad import *` does not shadow bool/float/int
+from deepgrad.dtypes import bool, float, int  # noqa: E402, F401
