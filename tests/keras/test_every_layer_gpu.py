@@ -74,6 +74,7 @@ LAYERS = {
     "GaussianNoise": (lambda: L.GaussianNoise(0.0), (_x(2, 4),)),
     "SpatialDropout1D": (lambda: L.SpatialDropout1D(0.0), (_x(2, 3, 4),)),
     "SpatialDropout2D": (lambda: L.SpatialDropout2D(0.0), (_x(2, 3, 3, 4),)),
+    "Masking": (lambda: L.Masking(0.0), (_x(2, 5, 3) * (np.arange(5) != 2)[None, :, None].astype(np.float32),)),
 }
 ALIASES = {"Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "Convolution1D",
            "MaxPool1D", "AvgPool1D", "GlobalAvgPool1D", "GlobalMaxPool1D",

@@ -233,8 +233,6 @@ def test_recurrent_layers_round_trip_and_dropout(tmp_path):
     a, b = model(x, training=True).numpy(), model(x, training=True).numpy()
     assert not np.allclose(a, b)  # dropout masks in training
     np.testing.assert_array_equal(model(x).numpy(), model(x).numpy())
-    with pytest.raises(NotImplementedError, match="return_state"):
-        layers.LSTM(3, return_state=True)
     with pytest.raises(ValueError, match=r"LSTM 'lstm_\d+'.*3-D input"):
         layers.LSTM(3)(np.zeros((2, 3), np.float32))
 

@@ -15,6 +15,7 @@ from deepgrad.keras.layers.input_layer import Input, InputLayer
 from deepgrad.keras.layers.keras_tensor import KerasTensor
 from deepgrad.keras.layers.lambda_layer import Lambda
 from deepgrad.keras.layers.layer import Layer
+from deepgrad.keras.layers.masking import Masking
 from deepgrad.keras.layers.merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from deepgrad.keras.layers.noise import GaussianNoise, SpatialDropout1D, SpatialDropout2D
 from deepgrad.keras.layers.normalization import BatchNormalization, LayerNormalization
@@ -58,8 +59,13 @@ LAYER_CLASSES = {cls.__name__: cls for cls in (
     Conv1D, MaxPooling1D, AveragePooling1D, GlobalAveragePooling1D, GlobalMaxPooling1D, UpSampling1D, UpSampling2D,
     ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D, Permute, RepeatVector, Identity, Rescaling, Maximum,
     Minimum, GaussianNoise, SpatialDropout1D, SpatialDropout2D, Conv2DTranspose, Dot, DepthwiseConv2D, SeparableConv2D,
-    SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed, GroupNormalization, UnitNormalization,
+    SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed, GroupNormalization, UnitNormalization, Masking,
 )}
+# Keras 3's layers that pass their input's mask on to their output unchanged (see masking.py)
+for _cls in (Dense, Activation, ReLU, Softmax, LeakyReLU, ELU, PReLU, Dropout, BatchNormalization, LayerNormalization,
+             GroupNormalization, UnitNormalization, GaussianNoise, Identity, Rescaling):
+    _cls.supports_masking = True
+del _cls
 # Lambda holds Python code: usable, never saved or loaded (not in LAYER_CLASSES)
 
 __all__ = ["Layer", "KerasTensor", "Input", "Lambda", *LAYER_CLASSES, "Convolution2D", "MaxPool2D", "AvgPool2D",

@@ -1,4 +1,7 @@
-"""``Embedding(input_dim, output_dim)``: integer ids -> vectors, over ``nn.Embedding``."""
+"""``Embedding(input_dim, output_dim)``: integer ids -> vectors, over ``nn.Embedding``.
+
+``mask_zero=True`` makes id 0 padding: the output carries a mask that the recurrent layers,
+``GlobalAveragePooling1D`` and the losses honour (see masking.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,9 +20,10 @@ class Embedding(Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", embeddings_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, input_length=None, **kwargs):
         super().__init__(**kwargs)
-        if embeddings_constraint is not None or mask_zero:
-            raise NotImplementedError("Embedding: embeddings_constraint and mask_zero are not supported")
+        if embeddings_constraint is not None:
+            raise NotImplementedError("Embedding: embeddings_constraint is not supported")
         self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.mask_zero = self.supports_masking = bool(mask_zero)
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
 
@@ -33,6 +37,13 @@ class Embedding(Layer):
             x = Tensor._make(x.data.astype(np.int64))
         return self.embedding(x)
 
+    def compute_mask(self, x, mask=None):
+        """``mask_zero=True``: id 0 is padding, masked (a (batch, timesteps) bool mask)."""
+        if not self.mask_zero:
+            return None
+        ids = x.data if isinstance(x, Tensor) else np.asarray(x)
+        return Tensor._make(ids != 0)
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 
@@ -45,7 +56,8 @@ class Embedding(Layer):
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer)}
+                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
+                "mask_zero": self.mask_zero}
 
 
 __all__ = ["Embedding"]

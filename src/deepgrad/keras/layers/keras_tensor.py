@@ -10,7 +10,7 @@ from __future__ import annotations
 class KerasTensor:
     """A placeholder of shape ``(None, ...)`` recorded by a layer call (no data)."""
 
-    __slots__ = ("shape", "dtype", "layer", "inputs", "name", "list_call")
+    __slots__ = ("shape", "dtype", "layer", "inputs", "name", "list_call", "node", "index", "call_kwargs")
 
     def __init__(self, shape, dtype="float32", layer=None, inputs=(), name=None):
         self.shape = tuple(shape)
@@ -19,6 +19,16 @@ class KerasTensor:
         self.inputs = tuple(inputs)  # the KerasTensors that layer was called on
         self.name = name or (layer.name if layer is not None else "keras_tensor")
         self.list_call = False  # True when the layer was called on a list ([a, b]), not one tensor
+        self.node = None  # for a layer call with several outputs: the list of them all (shared), else None
+        self.index = 0  # this tensor's place in ``node``
+        self.call_kwargs = {}  # keyword -> (start, count or None): keyword tensors among ``inputs``
+
+    def split_inputs(self, values):
+        """``(arg, kwargs)`` of the layer call from the values of ``inputs`` (in order)."""
+        n_main = min((start for start, _ in self.call_kwargs.values()), default=len(values))
+        arg = list(values[:n_main]) if self.list_call else values[0]
+        kwargs = {k: (list(values[s:s + n]) if n is not None else values[s]) for k, (s, n) in self.call_kwargs.items()}
+        return arg, kwargs
 
     @property
     def ndim(self):

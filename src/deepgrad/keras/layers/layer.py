@@ -130,17 +130,32 @@ class Layer:
             )
 
     def __call__(self, inputs, training=None, **kwargs):
-        if is_symbolic(inputs):
+        if is_symbolic(inputs) or any(is_symbolic(v) for v in kwargs.values()):
             return self._call_symbolic(inputs, **kwargs)
+        from deepgrad.keras.layers.masking import as_mask, get_keras_mask, set_keras_mask
+
+        mask = kwargs.pop("mask", None)
         dev = self._weights_device()
         if isinstance(inputs, (list, tuple)):
             inputs = [to_tensor(x, self.input_dtype, dev) for x in inputs]
             shape = [(None,) + tuple(x.shape[1:]) for x in inputs]
+            mask = [get_keras_mask(x) for x in inputs] if mask is None else [as_mask(m) for m in mask]
         else:
             inputs = to_tensor(inputs, self.input_dtype, dev)
             shape = (None,) + tuple(inputs.shape[1:])
+            mask = get_keras_mask(inputs) if mask is None else as_mask(mask, inputs)
         self._maybe_build(shape)
-        return self.call(inputs, training=bool(training), **kwargs)
+        y, out_mask = call_layer(self, inputs, mask, bool(training), **kwargs)
+        for t, m in zip(y, out_mask) if isinstance(y, (list, tuple)) else ((y, out_mask),):
+            set_keras_mask(t, m)
+        return y
+
+    # -- masks (see masking.py) ---------------------------------------------------------------
+    supports_masking = False  # True: the output keeps the input's mask (compute_mask)
+
+    def compute_mask(self, inputs, mask=None):
+        """The output's mask for ``inputs`` with ``mask`` (the input's mask passed on, or None)."""
+        return mask if self.supports_masking else None
 
     def _weights_device(self):
         """Where this layer's weights are (None before it has any): host inputs are taken there."""
@@ -150,14 +165,31 @@ class Layer:
     def _call_symbolic(self, inputs, **kwargs):
         if isinstance(inputs, KerasTensor):
             shape = inputs.shape
-            parents = (inputs,)
+            parents = [inputs]
         else:
             shape = [t.shape for t in inputs]
-            parents = tuple(inputs)
+            parents = list(inputs)
+        call_kwargs = {}
+        for key, value in kwargs.items():  # keyword tensors (initial_state=[h, c], mask=m) follow the inputs
+            if value is None:
+                continue
+            if not is_symbolic(value):
+                raise TypeError(f"{type(self).__name__} '{self.name}': called on symbolic inputs, {key}= must be "
+                                f"KerasTensors too (from Input or a layer), got {type(value).__name__}")
+            single = isinstance(value, KerasTensor)
+            call_kwargs[key] = (len(parents), None if single else len(value))
+            parents.extend([value] if single else value)
         self._maybe_build(shape)
         out_shape = self.compute_output_shape(shape)
-        out = KerasTensor(out_shape, layer=self, inputs=parents, name=self.name)
-        out.list_call = not isinstance(inputs, KerasTensor)
+        if _is_shape_seq(out_shape):  # several outputs (return_state=True): one node, a tensor for each
+            out = [KerasTensor(s, layer=self, inputs=parents, name=self.name) for s in out_shape]
+        else:
+            out = KerasTensor(out_shape, layer=self, inputs=parents, name=self.name)
+        for i, t in enumerate(out if isinstance(out, list) else [out]):
+            t.list_call = not isinstance(inputs, KerasTensor)
+            t.call_kwargs = call_kwargs
+            if isinstance(out, list):
+                t.node, t.index = out, i
         self._nodes.append(out)
         return out
 
@@ -288,9 +320,40 @@ class Layer:
 # Callables ``guard(layer, input_shape)`` run before a layer builds (innermost last); see models/saving.py.
 BUILD_GUARDS: list = []
 
+_TAKES_MASK: dict = {}
+
+
+def _takes_mask(cls):
+    if cls not in _TAKES_MASK:
+        import inspect
+
+        _TAKES_MASK[cls] = "mask" in inspect.signature(cls.call).parameters
+    return _TAKES_MASK[cls]
+
+
+def call_layer(layer, x, mask, training, **kwargs):
+    """``(output, output mask)``: ``layer.call`` given the input's mask when its ``call`` takes one."""
+    has_mask = mask is not None and not (isinstance(mask, list) and all(m is None for m in mask))
+    if has_mask and _takes_mask(type(layer)):
+        kwargs["mask"] = mask
+    y = layer.call(x, training=training, **kwargs)
+    return y, output_mask(layer, x, mask if has_mask else None)
+
+
+def output_mask(layer, x, mask):
+    """The mask of ``layer``'s output for input ``x`` with ``mask`` (None: no mask)."""
+    if mask is None and type(layer).compute_mask is Layer.compute_mask:
+        return None
+    return layer.compute_mask(x, mask)
+
 
 def _is_shape_list(shape):
     return isinstance(shape, list) and shape and isinstance(shape[0], (tuple, list))
+
+
+def _is_shape_seq(shape):
+    """True for several shapes (a list or tuple of shapes), False for one shape."""
+    return isinstance(shape, (list, tuple)) and bool(shape) and all(isinstance(d, (tuple, list)) for d in shape)
 
 
 def init_param(tensor, initializer, keras_shape, layout=None):

@@ -6,10 +6,13 @@ For residual connections in the functional API: ``y = Add()([x, Dense(64)(x)])``
 from __future__ import annotations
 
 from deepgrad.keras.layers.layer import Layer
+from deepgrad.keras.layers.masking import concatenate_mask, merge_mask
 from deepgrad.nn import functional as F
 
 
 class _Merge(Layer):
+    compute_mask = merge_mask  # Keras: a step is kept where any input keeps it
+
     def _check(self, input_shape):
         if not isinstance(input_shape, list) or len(input_shape) < 2:
             raise ValueError(f"{type(self).__name__} '{self.name}': expected a list of at least 2 inputs, "
@@ -134,6 +137,8 @@ class Dot(Layer):
 
 class Concatenate(_Merge):
     """Join along ``axis`` (the last by default)."""
+
+    compute_mask = concatenate_mask
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

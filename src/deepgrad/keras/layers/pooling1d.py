@@ -10,6 +10,7 @@ from __future__ import annotations
 from deepgrad.keras.layers._conv_utils import check_data_format, check_padding, out_size, same_pads, single
 from deepgrad.keras.layers.layer import Layer
 from deepgrad.nn import functional as F
+from deepgrad.tensor import Tensor
 
 
 class _Pooling1D(Layer):
@@ -91,11 +92,19 @@ class _GlobalPooling1D(Layer):
 
 
 class GlobalAveragePooling1D(_GlobalPooling1D):
-    """Mean over the steps: (N, steps, C) -> (N, C)."""
+    """Mean over the steps: (N, steps, C) -> (N, C); with a (N, steps) mask, over the unmasked steps only."""
 
-    def call(self, x, training=False):
+    def call(self, x, training=False, mask=None):
         self._check(x.shape)
-        return x.mean(axis=self._axis(), keepdims=self.keepdims)
+        if mask is None:
+            return x.mean(axis=self._axis(), keepdims=self.keepdims)
+        keep = x.xp.asarray(mask.data if isinstance(mask, Tensor) else mask).astype(x.dtype)
+        keep = Tensor._make(keep[:, :, None] if self._axis() == 1 else keep[:, None, :])
+        return (x * keep).sum(axis=self._axis(), keepdims=self.keepdims) / keep.sum(axis=self._axis(),
+                                                                                   keepdims=self.keepdims)
+
+    def compute_mask(self, x, mask=None):
+        return None
 
 
 class GlobalMaxPooling1D(_GlobalPooling1D):

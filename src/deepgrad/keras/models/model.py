@@ -18,7 +18,7 @@ import numpy as np
 from deepgrad.keras import backend
 from deepgrad.keras.layers.input_layer import InputLayer
 from deepgrad.keras.layers.keras_tensor import KerasTensor
-from deepgrad.keras.layers.layer import Layer
+from deepgrad.keras.layers.layer import Layer, call_layer, output_mask
 from deepgrad.keras.models.layer_errors import name_layer_error
 from deepgrad.keras.models.training import TrainingMixin
 
@@ -131,24 +131,40 @@ class Model(TrainingMixin, Layer):
     def _run_graph(self, xs, training, want_logits):
         g = self._graph
         values = {id(t): x for t, x in zip(g["inputs"], xs)}
+        masks = {}  # id(KerasTensor) -> its value's mask (None or absent: no mask)
         logits = activation = None
         last = g["outputs"][0] if len(g["outputs"]) == 1 else None
+        calls = {}  # id(node) -> (outputs, masks) of a layer call with several outputs
         for t in g["nodes"]:
-            args = [values[id(p)] for p in t.inputs]
-            arg = args if t.list_call else args[0]
+            if t.node is not None and id(t.node) in calls:  # a sibling output of a call already run
+                outs, out_masks = calls[id(t.node)]
+                values[id(t)], masks[id(t)] = outs[t.index], out_masks[t.index]
+                continue
+            arg, kwargs = t.split_inputs([values[id(p)] for p in t.inputs])
+            in_mask, _ = t.split_inputs([masks.get(id(p)) for p in t.inputs])
+            if "mask" in kwargs:  # layer(x, mask=m): the given mask wins over the one x carries
+                in_mask = kwargs.pop("mask")
             layer = t.layer
             if not layer.built:
                 layer._maybe_build([p.shape for p in t.inputs] if t.list_call else t.inputs[0].shape)
             try:
-                if want_logits and t is last and layer.output_activation():
+                if want_logits and t is last and not kwargs and layer.output_activation():
                     values[id(t)], logits = layer.call_with_logits(arg, training=training)
                     activation = layer.output_activation() if logits is not None else None
+                    masks[id(t)] = output_mask(layer, arg, in_mask)
                 else:
-                    values[id(t)] = layer.call(arg, training=training)
+                    values[id(t)], masks[id(t)] = call_layer(layer, arg, in_mask, training, **kwargs)
             except ValueError as e:
                 name_layer_error(e, self, layer, arg)
                 raise
+            if t.node is not None:
+                outs, out_masks = values[id(t)], masks[id(t)]
+                if not isinstance(out_masks, (list, tuple)):
+                    out_masks = [out_masks] + [None] * (len(outs) - 1)
+                calls[id(t.node)] = (outs, out_masks)
+                values[id(t)], masks[id(t)] = outs[t.index], out_masks[t.index]
         outs = [values[id(t)] for t in g["outputs"]]
+        self._output_masks = [masks.get(id(t)) for t in g["outputs"]]
         return (outs[0] if self._single_output else outs), logits, activation
 
     def _forward(self, x, training=False, want_logits=False):

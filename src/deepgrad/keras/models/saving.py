@@ -66,17 +66,25 @@ def sequential_config(model):
 
 def functional_config(model):
     g = model._graph
-    calls = {}  # id(KerasTensor) -> (layer name, node index)
-    counts = {}
+    calls = {}  # id(KerasTensor) -> [layer name, node index] (+ tensor index for a call with several outputs)
+    counts, seen = {}, {}
     for t in g["inputs"]:
         calls[id(t)] = (t.layer.name, 0)
     nodes = []
     for t in g["nodes"]:
+        if t.node is not None and id(t.node) in seen:  # another output of a call already listed
+            calls[id(t)] = (t.layer.name, seen[id(t.node)], t.index)
+            continue
         idx = counts.get(id(t.layer), 0)
         counts[id(t.layer)] = idx + 1
-        calls[id(t)] = (t.layer.name, idx)
-        nodes.append({"layer": t.layer.name, "inputs": [list(calls[id(p)]) for p in t.inputs],
-                      "list_call": bool(t.list_call)})
+        calls[id(t)] = (t.layer.name, idx) if t.node is None else (t.layer.name, idx, t.index)
+        if t.node is not None:
+            seen[id(t.node)] = idx
+        node = {"layer": t.layer.name, "inputs": [list(calls[id(p)]) for p in t.inputs],
+                "list_call": bool(t.list_call)}
+        if t.call_kwargs:  # keyword tensors: their places among the inputs
+            node["kwargs"] = {k: [s, n] for k, (s, n) in t.call_kwargs.items()}
+        nodes.append(node)
     return {"name": model.name, "trainable": model.trainable, "layers": [_layer_entry(la) for la in model.layers],
             "nodes": nodes, "input_layers": [list(calls[id(t)]) for t in g["inputs"]],
             "output_layers": [list(calls[id(t)]) for t in g["outputs"]],
@@ -153,21 +161,40 @@ def model_from_config(config, custom_objects=None):
             for name, layer in layers.items():
                 if isinstance(layer, InputLayer):
                     tensors[(name, 0)] = layer.output
+            def tensor(ref):  # [layer name, node index(, tensor index)]
+                out = tensors[(ref[0], int(ref[1]))]
+                if isinstance(out, list):
+                    return out[int(ref[2]) if len(ref) > 2 else 0]
+                if len(ref) > 2 and int(ref[2]) != 0:
+                    raise IndexError(ref)
+                return out
+
             for node in cfg.get("nodes", []):
                 layer = layers.get(node.get("layer"))
                 if layer is None:
                     raise SavingError(f"config: node refers to unknown layer {node.get('layer')!r}")
+                kwargs = node.get("kwargs") or {}
+                if not isinstance(kwargs, dict) or not set(kwargs) <= {"initial_state", "mask"}:
+                    raise SavingError(f"config: node of layer {layer.name!r} has bad keyword inputs {kwargs!r} "
+                                      "(known: initial_state, mask)")
                 try:
-                    parents = [tensors[(p[0], int(p[1]))] for p in node["inputs"]]
-                except (KeyError, TypeError, IndexError, ValueError):
+                    parents = [tensor(p) for p in node["inputs"]]
+                    spans = {k: (int(s), None if n is None else int(n)) for k, (s, n) in kwargs.items()}
+                    if any(not 1 <= s <= s + (n or 1) <= len(parents) for s, n in spans.values()):
+                        raise IndexError("keyword inputs out of range")
+                    kw = {k: (parents[s] if n is None else parents[s:s + n]) for k, (s, n) in spans.items()}
+                    n_main = min((s for s, _ in spans.values()), default=len(parents))
+                    main = parents[:n_main]
+                    arg = main if node.get("list_call") else main[0]
+                except (KeyError, TypeError, IndexError, ValueError, AttributeError):
                     raise SavingError(f"config: node of layer {layer.name!r} has bad inputs {node.get('inputs')!r}")
-                out = layer(parents if node.get("list_call") else parents[0])
+                out = layer(arg, **kw)
                 idx = counts.get(layer.name, 0)
                 counts[layer.name] = idx + 1
                 tensors[(layer.name, idx)] = out
             try:
-                ins = [tensors[(p[0], int(p[1]))] for p in cfg["input_layers"]]
-                outs = [tensors[(p[0], int(p[1]))] for p in cfg["output_layers"]]
+                ins = [tensor(p) for p in cfg["input_layers"]]
+                outs = [tensor(p) for p in cfg["output_layers"]]
             except (KeyError, TypeError, IndexError, ValueError):
                 raise SavingError("config: input_layers/output_layers name tensors that the graph does not make")
             return Model(ins[0] if cfg.get("single_input", True) else ins,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from deepgrad.keras.layers.input_layer import InputLayer
 from deepgrad.keras.layers.keras_tensor import KerasTensor
-from deepgrad.keras.layers.layer import Layer
+from deepgrad.keras.layers.layer import Layer, call_layer, output_mask
 from deepgrad.keras.models.layer_errors import name_layer_error
 from deepgrad.keras.models.model import Model
 
@@ -80,6 +80,10 @@ class Sequential(Model):
         self._build_shape = shape
         self.input_shape = shape
         for layer in self._stack:
+            if shape and all(isinstance(d, (tuple, list)) for d in shape):
+                raise ValueError(f"Sequential: the layer before {layer.name!r} returns several tensors (shapes "
+                                 f"{list(shape)}, e.g. return_state=True); a Sequential model passes one tensor "
+                                 "from layer to layer: use the functional API (Model(inputs, outputs))")
             if layer.built:
                 layer._check_input_shape(shape)
                 expected = layer.input_shape
@@ -125,7 +129,10 @@ class Sequential(Model):
 
     @property
     def outputs(self):
-        return [self._symbolic[1]] if self._symbolic is not None else None
+        if self._symbolic is None:
+            return None
+        out = self._symbolic[1]
+        return list(out) if isinstance(out, list) else [out]  # a last layer with return_state: its tensors
 
     def _ensure_built(self, x):
         if not self.built:
@@ -152,12 +159,16 @@ class Sequential(Model):
         return bool(self._stack) and getattr(self._stack[0], "input_dtype", 1) is None
 
     def call(self, x, training=False):
+        mask = None
         for layer in self._stack:
             try:
-                x = layer.call(x, training=training) if layer.built else layer(x, training=training)
+                if not layer.built:
+                    layer._maybe_build((None,) + tuple(x.shape[1:]))
+                x, mask = call_layer(layer, x, mask, training)
             except ValueError as e:
                 name_layer_error(e, self, layer, x)
                 raise
+        self._output_masks = [mask]
         return x
 
     def _forward(self, x, training=False, want_logits=False):
@@ -166,15 +177,16 @@ class Sequential(Model):
         last = self._stack[-1]
         if not (want_logits and last.output_activation()):
             return self.call(x, training), None, None
-        layer = None
+        layer, mask = None, None
         try:
             for layer in self._stack[:-1]:
-                x = layer.call(x, training=training)
+                x, mask = call_layer(layer, x, mask, training)
             layer = last
             y, logits = last.call_with_logits(x, training=training)
         except ValueError as e:
             name_layer_error(e, self, layer, x)
             raise
+        self._output_masks = [output_mask(last, x, mask)]
         return y, logits, (last.output_activation() if logits is not None else None)
 
     def compute_output_shape(self, input_shape):

@@ -17,6 +17,8 @@ def _shape_str(shape):
         return "?"
     if isinstance(shape, list):
         return ", ".join(_shape_str(s) for s in shape)
+    if shape and all(isinstance(s, (tuple, list)) for s in shape):  # a layer with several outputs
+        return "[" + ", ".join(_shape_str(s) for s in shape) + "]"
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
 
 
@@ -38,11 +40,17 @@ def summary_text(model, line_length=None):
         inbound, node_of, calls = {}, {}, {}
         for t in model._graph["inputs"]:
             node_of[id(t)] = 0
+        seen = {}  # id(node) -> node index, for the calls with several outputs
         for t in model._graph["nodes"]:
-            inbound.setdefault(id(t.layer), []).extend(f"{p.layer.name}[{node_of.get(id(p), 0)}][0]"
+            if t.node is not None and id(t.node) in seen:  # another output of a call already listed
+                node_of[id(t)] = seen[id(t.node)]
+                continue
+            inbound.setdefault(id(t.layer), []).extend(f"{p.layer.name}[{node_of.get(id(p), 0)}][{p.index}]"
                                                       for p in t.inputs)
             node_of[id(t)] = calls.get(id(t.layer), 0)
             calls[id(t.layer)] = node_of[id(t)] + 1
+            if t.node is not None:
+                seen[id(t.node)] = node_of[id(t)]
     for layer in model.layers:
         shape = layer.output_shape if layer.built else None
         built = layer.built or not layer._weight_entries()

@@ -196,6 +196,9 @@ class TrainingMixin:
             per = self.loss.call_logits(y_true, logits, activation)
         if per is None:
             per = self.loss.call(y_true, outputs)
+        mask = self._output_mask_weights(per)
+        if mask is not None:  # Keras: a masked output's loss counts its unmasked entries only
+            swb = _masked_weights(swb, mask, self.loss.reduction, per.data)
         loss = losses_mod.reduce_loss(per, None if swb is None else Tensor._make(swb), self.loss.reduction)
         if getattr(self, "_loss_weight", None) is not None:
             loss = loss * self._loss_weight
@@ -204,12 +207,26 @@ class TrainingMixin:
             loss = loss + p
         return loss, outputs
 
+    def _output_mask_weights(self, per):
+        """The output's mask (from Embedding(mask_zero=True) / Masking) as 0/1 weights of ``per``'s shape."""
+        masks = getattr(self, "_output_masks", None)
+        mask = masks[0] if masks and len(masks) == 1 else None
+        self._batch_mask = None
+        if mask is None or tuple(mask.shape) != tuple(per.shape):
+            return None
+        self._batch_mask = mask.data.astype(per.data.dtype)
+        return self._batch_mask
+
     def _update_metrics(self, yb, y_pred, swb, n, loss_value):
         self._loss_total += loss_value * n
         self._loss_count += n
         objs = self._build_metrics(tuple(yb.shape), tuple(y_pred.shape))
+        mask = getattr(self, "_batch_mask", None)
         for m in objs:
-            m.update_state(yb, y_pred.data, swb if m.weighted else None)
+            sw = swb if m.weighted else None
+            if mask is not None:
+                sw = _masked_weights(sw, mask, "sum", mask)
+            m.update_state(yb, y_pred.data, sw)
 
     def _reset_metrics(self):
         self._loss_total = 0.0
@@ -478,3 +495,18 @@ class TrainingMixin:
         if isinstance(out, (list, tuple)):
             return [as_numpy(o.data) for o in out]
         return as_numpy(out.data)
+
+
+def _masked_weights(sw, mask, reduction, like):
+    """Keras's ``apply_mask``: sample weights times the 0/1 mask, rescaled by total / unmasked for a mean."""
+    xp = get_array_module(mask)
+    weights = mask
+    if reduction == "sum_over_batch_size":
+        valid = float(mask.sum())
+        weights = mask * (mask.size / valid) if valid else xp.zeros_like(mask)
+    if sw is None:
+        return weights.astype(like.dtype, copy=False)
+    sw = xp.asarray(sw, dtype=like.dtype)
+    while sw.ndim > weights.ndim and sw.shape[-1] == 1:
+        sw = sw.reshape(sw.shape[:-1])
+    return (sw.reshape(sw.shape + (1,) * (weights.ndim - sw.ndim)) * weights).astype(like.dtype, copy=False)
