@@ -326,14 +326,17 @@ def _cumulative_extremum(x, dim, largest):
 
 
 def _accumulate(ufunc, a, axis):
-    """``xp.<ufunc>.accumulate`` (CuPy versions without it compute on the host)."""
+    """``np.maximum.accumulate`` / ``np.minimum.accumulate``; CuPy has only add's and multiply's, so
+    on the GPU a prefix scan by doubling: log2(n) elementwise steps, on the device."""
     xp = _xp(a)
-    try:
-        return getattr(xp, ufunc).accumulate(a, axis=axis)
-    except (AttributeError, NotImplementedError):
-        from deepgrad.backend import as_numpy
-
-        return xp.asarray(getattr(np, ufunc).accumulate(as_numpy(a), axis=axis))
+    if xp is np:
+        return getattr(np, ufunc).accumulate(a, axis=axis)
+    out = xp.moveaxis(a, axis, -1).copy()
+    step, n = 1, out.shape[-1]
+    while step < n:
+        out[..., step:] = getattr(xp, ufunc)(out[..., step:], out[..., :-step])
+        step *= 2
+    return xp.moveaxis(out, -1, axis)
 
 
 def cummax(x, dim):

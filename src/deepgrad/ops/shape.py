@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from deepgrad.autograd import Function
+from deepgrad.backend import defer_gpu_check, is_cupy_array
 from deepgrad.backend import get_array_module as _xp
 from deepgrad.errors import op_error
 from deepgrad.ops._util import axis_arg, shape_arg
@@ -174,16 +175,98 @@ def sum_to(x, shape):
     return SumTo(shape)(x)
 
 
+def _sequence_as_tuple(idx):
+    """PyTorch's (and old NumPy's) rule: a short list holding a tensor, array, sequence, slice,
+    None or Ellipsis is a tuple of indices (``x[[rows, cols]]`` is ``x[rows, cols]``); NumPy 2
+    reads every list as one index array."""
+    from deepgrad.tensor import Tensor
+
+    return len(idx) < 32 and any(isinstance(i, (Tensor, list, tuple, slice, np.ndarray)) or i is None
+                                 or i is Ellipsis or is_cupy_array(i) for i in idx)
+
+
 def _unwrap_index(idx):
     from deepgrad.tensor import Tensor
 
     if isinstance(idx, Tensor):
         return idx.data
+    if isinstance(idx, list) and _sequence_as_tuple(idx):
+        idx = tuple(idx)
     if isinstance(idx, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in idx)
-    if isinstance(idx, list):
-        return [i.data if isinstance(i, Tensor) else i for i in idx]
+    if isinstance(idx, list):  # one index array, whatever the array library makes of a list
+        idx = [i.data if isinstance(i, Tensor) else i for i in idx]
+        if not any(is_cupy_array(i) for i in idx) and not all(type(i) in (int, bool) for i in idx):
+            return np.asarray(idx)
     return idx
+
+
+def _index_dims(k):
+    """How many dims of the indexed array one entry of an index consumes."""
+    if k is None or k is Ellipsis or isinstance(k, (bool, np.bool_)):
+        return 0
+    return k.ndim if getattr(k, "dtype", None) is not None and k.dtype.kind == "b" else 1
+
+
+def _list_index(k):
+    """A list entry of an index as the host array NumPy and CuPy make of it (else as it is)."""
+    try:
+        return np.asarray(k) if isinstance(k, list) else k
+    except (TypeError, ValueError):  # a list of device arrays: left to CuPy
+        return k
+
+
+_pending_index_checks = []  # (out-of-bounds flag on the GPU, index array, size, axis, op, shape)
+
+
+def _check_gpu_index(shape, index, op):
+    """CuPy wraps out-of-bounds integer-array indices around where NumPy raises.  On the GPU each
+    integer index array gets a flag computed there (one reduction launch, no sync); the IndexError,
+    with the CPU's message, is raised at the next host read (``item()``, ``numpy()``,
+    ``deepgrad.cuda.synchronize()``), as for the fused cross entropy's labels, or after 32 checks."""
+    key = index if isinstance(index, tuple) else (index,)
+    if not any(is_cupy_array(k) or isinstance(k, list) for k in key):
+        return
+    key = tuple(_list_index(k) for k in key)
+    axis = 0
+    for k in key:
+        if k is Ellipsis:
+            axis += len(shape) - builtins.sum(_index_dims(j) for j in key)
+            continue
+        if getattr(k, "dtype", None) is not None and k.dtype.kind in "iu" and axis < len(shape):
+            n = shape[axis]
+            if not is_cupy_array(k):  # a host list/array: check it here
+                bad = (k < -n) | (k >= n)
+                if bool(bad.any()):
+                    raise IndexError(f"index {int(k[bad].reshape(-1)[0])} is out of bounds for axis {axis} "
+                                     f"with size {n}")
+            elif k.size:
+                _pending_index_checks.append((_out_of_bounds(k, n), k, n, axis, op, tuple(shape)))
+                if len(_pending_index_checks) >= 32:
+                    _raise_bad_gpu_index()
+                else:
+                    defer_gpu_check("integer indices", _raise_bad_gpu_index)
+        axis += _index_dims(k)
+
+
+def _out_of_bounds(k, n):
+    """A 0-d device bool: any entry of ``k`` outside [-n, n)."""
+    from deepgrad.kernels._compile import reduction, use_kernels
+
+    if use_kernels(k):
+        return reduction("deepgrad_index_out_of_bounds", "T k, int64 bound", "bool y", "(k < -bound) || (k >= bound)",
+                         "a || b", "y = a", "false")(k, n)
+    return ((k < -n) | (k >= n)).any()
+
+
+def _raise_bad_gpu_index():
+    checks = list(_pending_index_checks)
+    _pending_index_checks.clear()
+    for flag, k, n, axis, op, shape in checks:
+        if bool(flag):
+            bad = (k < -n) | (k >= n)
+            raise IndexError(f"{op}: index {int(k[bad].reshape(-1)[0])} is out of bounds for axis {axis} with "
+                             f"size {n} (tensor shape {shape}; found on the GPU after the op ran)")
 
 
 class GetItem(Function):
@@ -195,9 +278,11 @@ class GetItem(Function):
     def forward(self, x):
         self.x_shape = x.shape
         try:
+            if is_cupy_array(x):
+                _check_gpu_index(x.shape, self.index, "getitem")
             return x[self.index]
         except IndexError as e:
-            raise IndexError(f"getitem: {e} (tensor shape {tuple(x.shape)})") from None
+            raise op_error(IndexError, f"getitem: {e} (tensor shape {tuple(x.shape)})") from None
 
     def backward(self, gy):
         return GetItemGrad(self.index, self.x_shape)(gy)
@@ -235,6 +320,8 @@ class SetItem(Function):
     def forward(self, x, value):
         out = x.copy()
         try:
+            if is_cupy_array(x):
+                _check_gpu_index(x.shape, self.index, "setitem")
             out[self.index] = value
         except (IndexError, ValueError) as e:
             raise op_error(type(e), f"setitem: {e} (tensor shape {tuple(x.shape)}, value shape "
@@ -262,7 +349,14 @@ def setitem(x, index, value):
     idx = _unwrap_index(index)
     grad_value = isinstance(value, Tensor) and value.requires_grad
     if not (config.grad_enabled and (x.requires_grad or grad_value)):
-        x.data[idx] = value.data if isinstance(value, Tensor) else value
+        data = value.data if isinstance(value, Tensor) else value
+        try:
+            if is_cupy_array(x.data):
+                _check_gpu_index(x.shape, idx, "setitem")
+            x.data[idx] = data
+        except (IndexError, ValueError) as e:
+            shape = tuple(data.shape) if hasattr(data, "shape") else np.shape(data)
+            raise op_error(type(e), f"setitem: {e} (tensor shape {tuple(x.shape)}, value shape {shape})") from None
         return x
     if x.requires_grad and x.creator is None:
         raise op_error(RuntimeError, "setitem: a leaf tensor that requires grad is used in an in-place "

@@ -147,10 +147,15 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     x = _as_tensor(x)
     xp = _xp(x.data)
     kw = {"axis": None if dim is None else _dim(dim, x.ndim, "unique")}
-    if xp is not np and kw["axis"] is not None:
-        raise op_error(NotImplementedError, "unique: dim= is not supported on the GPU")
-    res = xp.unique(x.data if dim is not None else x.data.reshape(-1), return_inverse=return_inverse,
-                    return_counts=return_counts, **({} if dim is None else kw))
+    data = x.data if dim is not None else x.data.reshape(-1)
+    flags = {"return_inverse": return_inverse, "return_counts": return_counts, **({} if dim is None else kw)}
+    if xp is not np and dim is not None:  # CuPy's unique(axis=) sorts in a Python loop, one sync per comparison
+        from deepgrad.backend import as_numpy
+
+        res = np.unique(as_numpy(data), **flags)
+        res = xp.asarray(res) if isinstance(res, np.ndarray) else tuple(xp.asarray(r) for r in res)
+    else:
+        res = xp.unique(data, **flags)
     if not (return_inverse or return_counts):
         return Tensor._make(res)
     res = list(res)
