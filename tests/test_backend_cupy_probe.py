@@ -57,3 +57,20 @@ def test_cuda_n_makes_gpu_n_current_on_a_machine_with_several(fake_cupy):
     assert backend.Device("cuda").xp is not None and current == [0]
     with pytest.raises(RuntimeError, match=r"device cuda:2: no such CUDA device; this machine has 2 \(cuda:0 to"):
         _ = backend.Device("cuda:2").xp
+
+
+def test_memory_stats_read_cupys_pool(fake_cupy):
+    pool = types.SimpleNamespace(used_bytes=lambda: 1024, total_bytes=lambda: 4096, freed=[],
+                                 free_all_blocks=lambda: pool.freed.append(True))
+    module = _cupy_with(lambda: 1)
+    module.get_default_memory_pool = lambda: pool
+    fake_cupy(module)
+    assert dg.cuda.memory_allocated() == 1024
+    assert dg.cuda.memory_reserved() == dg.cuda.max_memory_allocated() == dg.cuda.max_memory_reserved() == 4096
+    dg.cuda.reset_peak_memory_stats()
+    assert pool.freed == [True]
+
+
+def test_memory_stats_are_0_without_a_gpu(fake_cupy):
+    fake_cupy(None)
+    assert dg.cuda.memory_allocated() == dg.cuda.max_memory_allocated() == dg.cuda.memory_reserved() == 0

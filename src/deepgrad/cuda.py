@@ -44,14 +44,37 @@ def synchronize(device=None):
     run_gpu_checks()  # errors the GPU recorded meanwhile (an out-of-range label) are raised here
 
 
-def max_memory_allocated() -> int:
-    """Peak bytes held by CuPy's memory pool since the last reset (0 without a GPU)."""
-    from deepgrad.backend import cupy_module as _cm
+def _pool():
+    cp = cupy_module()
+    return None if cp is None else cp.get_default_memory_pool()
 
-    cp = _cm()
-    if cp is None:
-        return 0
-    return int(cp.get_default_memory_pool().total_bytes())
+
+def memory_allocated() -> int:
+    """Bytes of GPU memory in use by arrays now (CuPy's pool: ``used_bytes``; 0 without a GPU)."""
+    pool = _pool()
+    return 0 if pool is None else int(pool.used_bytes())
+
+
+def memory_reserved() -> int:
+    """Bytes CuPy's memory pool holds: in use plus freed blocks kept for reuse (0 without a GPU)."""
+    pool = _pool()
+    return 0 if pool is None else int(pool.total_bytes())
+
+
+def max_memory_allocated() -> int:
+    """The peak of GPU memory since the last ``reset_peak_memory_stats()``/``empty_cache()``, as
+    an upper bound: CuPy's pool keeps every block it allocated for reuse, so what it holds is the
+    most that was in use at once, rounded up to its block sizes.  (An exact peak, as torch's, would
+    need a Python hook on every allocation.)"""
+    return memory_reserved()
+
+
+max_memory_reserved = max_memory_allocated
+
+
+def reset_peak_memory_stats():
+    """Start a new peak: frees the pool's unused blocks (see ``max_memory_allocated``)."""
+    empty_cache()
 
 
 def empty_cache():
