@@ -59,7 +59,8 @@ def __getattr__(name):
     # Subpackages load on first use so that `import deepgrad` stays light.
     import importlib
 
-    if name in ("nn", "optim", "data", "keras", "utils", "vision", "io", "train", "cuda", "viz", "text", "prune"):
+    if name in ("nn", "optim", "data", "keras", "utils", "vision", "io", "train", "cuda", "viz", "text", "prune",
+                "linalg"):
         return importlib.import_module(f"deepgrad.{name}")
     if name == "summary":
         from deepgrad.nn.summary import summary

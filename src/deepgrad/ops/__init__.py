@@ -2,7 +2,8 @@
 
 Find an op by its family: arith (add, matmul), elementwise (exp, clamp), activation (relu,
 gelu), reduction (sum, logsumexp), shape (reshape, gather), sorting (sort, topk, median),
-matrix (einsum, diagonal, trace), softmax, loss, dropout, conv, pool, normalization.  Each module
+matrix (einsum, diagonal, trace), linalg (inverse, det, solve, svd: ``deepgrad.linalg``), softmax,
+loss, dropout, conv, pool, normalization.  Each module
 lists its public names in ``__all__``.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from deepgrad.tensor import Tensor, as_tensor
 
 _FAMILIES = ["arith", "elementwise", "activation", "reduction", "shape", "softmax", "loss",
              "dropout", "compare", "device", "linear", "conv", "pool", "normalization", "embedding", "upsample",
-             "sorting", "matrix", "composite"]
+             "sorting", "matrix", "composite", "linalg"]
 
 __all__ = []
 for _fam in _FAMILIES:
@@ -48,7 +49,7 @@ _METHODS = [
     "fmod", "bitwise_not", "scatter", "scatter_add", "unique", "logit", "swapaxes", "swapdims", "ravel", "select",
     "masked_select", "index_add", "index_fill", "take_along_dim", "tensor_split", "lerp", "exp2", "sgn", "addcmul",
     "addcdiv", "addmm", "mv", "inner", "nansum", "nanmean", "aminmax", "count_nonzero", "argwhere", "cummax",
-    "cummin", "bincount",
+    "cummin", "bincount", "inverse", "det", "logdet", "slogdet", "pinverse", "matrix_power", "cholesky",
 ]
 
 

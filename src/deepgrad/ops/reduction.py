@@ -461,6 +461,10 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, axis=None, keepdims
     keep = keep_arg(keepdim, keepdims)
     if p in ("fro", 2, 2.0):
         return Norm2(a, keep)(x)
+    if p == "nuc":  # the sum of singular values over two dims (the last two by default)
+        from deepgrad.ops.linalg import matrix_norm
+
+        return matrix_norm(x, "nuc", (-2, -1) if a is None else a, keep)
     if isinstance(p, str):
         raise op_error(ValueError, f"norm: p must be a number or 'fro', got {p!r} (matrix norms are not supported)")
     if p == 1:
