@@ -268,3 +268,23 @@ def test_a_gpu_that_does_not_exist_is_a_clear_error():
                  lambda: nn.Linear(2, 2).to(f"cuda:{n}")):
         with pytest.raises(RuntimeError, match=f"device cuda:{n}: no such CUDA device; this machine has {n}"):
             make()
+
+
+def test_clip_grad_norm_reads_nothing_back_from_the_gpu(monkeypatch):
+    """No host sync per parameter (as torch): the norm and the scaling stay on the device."""
+    from deepgrad.backend import cupy_module
+    from deepgrad.nn.utils import clip_grad_norm_
+
+    m, (x, y) = _mlp().to("cuda"), _batch()
+    dg.cross_entropy(m(dg.tensor(x, device="cuda")), dg.tensor(y, device="cuda")).backward()
+    want = [p.grad.numpy() for p in m.parameters()]
+    cp = cupy_module()
+    if getattr(cp, "EMULATED", False):  # on the stand-in, any read back fails the test
+        for name in ("__float__", "__bool__", "__int__", "get"):
+            monkeypatch.setattr(cp.ndarray, name, lambda *a, **k: pytest.fail("read back from the GPU"))
+    total = clip_grad_norm_(m.parameters(), 0.1)
+    monkeypatch.undo()
+    norm = np.sqrt(sum((w.astype(np.float64) ** 2).sum() for w in want))
+    assert total.device.type == "cuda" and float(total.item()) == pytest.approx(norm, rel=1e-5)
+    for p, w in zip(m.parameters(), want):
+        np.testing.assert_allclose(p.grad.numpy(), w * 0.1 / (norm + 1e-6), rtol=1e-5, atol=1e-8)

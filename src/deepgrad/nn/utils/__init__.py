@@ -1,8 +1,6 @@
 """Gradient clipping, weight penalties for the loss (L1/L2 regularization), parameter vectors."""
 from __future__ import annotations
 
-import math
-
 from deepgrad.backend import get_array_module
 from deepgrad.tensor import Tensor
 
@@ -15,24 +13,26 @@ def _params(parameters):
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale all gradients together (in place) so that their joint ``norm_type``-norm is at most
-    ``max_norm``; returns the norm before clipping (a 0-d Tensor)."""
+    ``max_norm``; returns the norm before clipping (a 0-d Tensor on the gradients' device).
+
+    As torch: the norm of the per-gradient norms, coefficient ``min(max_norm / (norm + 1e-6), 1)``
+    applied to every gradient.  On a GPU nothing is read back (no sync), unless ``error_if_nonfinite``."""
     grads = [p.grad.data for p in _params(parameters) if p.grad is not None]
     if not grads:
         return Tensor(0.0)
     xp = get_array_module(grads[0])
     norm_type = float(norm_type)
-    if math.isinf(norm_type):
-        total = max(float(xp.abs(g).max()) for g in grads if g.size)
-    else:
-        total = sum(float((xp.abs(g.astype(xp.float64)) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
+    norms = [xp.linalg.norm(g.reshape(-1), ord=norm_type) for g in grads if g.size]
+    if not norms:
+        return Tensor(xp.zeros((), dtype=grads[0].dtype))
+    total = xp.linalg.norm(xp.stack(norms), ord=norm_type).astype(grads[0].dtype, copy=False)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is non-finite "
                            "(set error_if_nonfinite=False to clip anyway)")
-    coef = float(max_norm) / (total + 1e-6)
-    if coef < 1.0:
-        for g in grads:
-            g *= coef
-    return Tensor(xp.asarray(total, dtype=grads[0].dtype))
+    coef = xp.minimum(float(max_norm) / (total + 1e-6), 1.0)
+    for g in grads:
+        g *= coef.astype(g.dtype, copy=False)
+    return Tensor(xp.asarray(total))
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
