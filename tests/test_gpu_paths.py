@@ -288,3 +288,26 @@ def test_clip_grad_norm_reads_nothing_back_from_the_gpu(monkeypatch):
     assert total.device.type == "cuda" and float(total.item()) == pytest.approx(norm, rel=1e-5)
     for p, w in zip(m.parameters(), want):
         np.testing.assert_allclose(p.grad.numpy(), w * 0.1 / (norm + 1e-6), rtol=1e-5, atol=1e-8)
+
+
+def test_bce_checks_its_input_on_the_gpu_without_a_sync(monkeypatch):
+    """As the fused cross entropy's labels: the range check runs on the device, an error is raised at
+    the next host read with the CPU's message."""
+    from deepgrad.backend import cupy_module
+
+    p, y = dg.tensor([0.2, 0.9], device="cuda"), dg.tensor([0.0, 1.0], device="cuda")
+    cp = cupy_module()
+    if getattr(cp, "EMULATED", False):
+        with monkeypatch.context() as m:
+            for name in ("__float__", "__bool__", "__int__", "get"):
+                m.setattr(cp.ndarray, name, lambda *a, **k: pytest.fail("read back from the GPU"))
+            loss = dg.binary_cross_entropy(p, y)
+    else:
+        loss = dg.binary_cross_entropy(p, y)
+    assert float(loss.item()) == pytest.approx(-(np.log(0.8) + np.log(0.9)) / 2, rel=1e-6)
+    with pytest.raises(ValueError) as cpu:
+        dg.binary_cross_entropy(dg.tensor([0.5, 1.5]), dg.tensor([0.0, 1.0]))
+    dg.binary_cross_entropy(dg.tensor([0.5, 1.5], device="cuda"), dg.tensor([0.0, 1.0], device="cuda"))
+    with pytest.raises(ValueError) as gpu:
+        dg.cuda.synchronize()
+    assert str(gpu.value) == str(cpu.value) and "probabilities in [0, 1], got values in [0.5, 1.5]" in str(gpu.value)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepgrad.autograd import Function, is_grad_enabled
+from deepgrad.backend import defer_gpu_check, is_cupy_array
 from deepgrad.backend import get_array_module as _xp
-from deepgrad.backend import is_cupy_array
 from deepgrad.errors import op_error
 from deepgrad.kernels._compile import use_kernels
 from deepgrad.ops.device import array_on
@@ -157,15 +157,25 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 # -- binary ------------------------------------------------------------------------------------------
 
 
+def _check_probabilities(p):
+    xp = _xp(p)
+    if not (bool((p >= 0).all()) and bool((p <= 1).all())):
+        raise op_error(ValueError, f"binary_cross_entropy: input values must be probabilities in [0, 1], "
+                                   f"got values in [{float(xp.nanmin(p)):.4g}, {float(xp.nanmax(p)):.4g}]"
+                                   f"{' and NaN' if bool(xp.isnan(p).any()) else ''}")
+
+
 class BinaryCrossEntropy(Function):
     """-(y log p + (1 - y) log(1 - p)), both logs clamped at -100 (PyTorch's rule)."""
 
     def forward(self, p, y):
         xp = _xp(p)
-        if p.size and not (bool((p >= 0).all()) and bool((p <= 1).all())):  # NaN fails too, as in PyTorch
-            raise op_error(ValueError, f"binary_cross_entropy: input values must be probabilities in [0, 1], "
-                                       f"got values in [{float(xp.nanmin(p)):.4g}, {float(xp.nanmax(p)):.4g}]"
-                                       f"{' and NaN' if bool(xp.isnan(p).any()) else ''}")
+        if p.size:  # NaN fails too, as in PyTorch
+            if xp is np:
+                _check_probabilities(p)
+            else:  # on the GPU: checked there, raised at the next host read (no sync per step)
+                bad = ~((p >= 0) & (p <= 1)).all()
+                defer_gpu_check("binary_cross_entropy input", lambda: bool(bad) and _check_probabilities(p))
         with np.errstate(divide="ignore"):
             self.logp = xp.maximum(xp.log(p), -100.0)
             self.log1mp = xp.maximum(xp.log(1.0 - p), -100.0)
