@@ -1,6 +1,8 @@
 """Arithmetic: add, sub, mul, div, neg, pow, matmul (broadcasting differentiated)."""
 from __future__ import annotations
 
+import numpy as np
+
 from deepgrad.autograd import Function
 from deepgrad.ops.shape import reshape, sum_to, swap_last
 from deepgrad.tensor import Tensor, as_tensor
@@ -203,6 +205,19 @@ def mul(a, b):
     return Mul()(a, b)
 
 
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """torch's ``RuntimeError: ZeroDivisionError`` for an integer divisor of 0 (a ZeroDivisionError too)."""
+
+
+def _no_integer_zero(op, x, y):
+    """Integer division by 0 raises, as torch on the CPU (NumPy would warn and give 0); on a GPU it
+    is not checked (it would cost a sync; torch's CUDA kernels do not check either)."""
+    if y.dtype.kind in "iub" and x.dtype.kind in "iub" and _xp(y) is np and (y == 0).any():
+        err = IntegerDivisionByZero(f"{op}: integer division by zero (ZeroDivisionError)")
+        err._deepgrad = True
+        raise err
+
+
 def div(a, b, *, rounding_mode=None):
     """a / b (true division; integers give the default float dtype); ``rounding_mode='floor'`` or
     ``'trunc'`` rounds the quotient (not differentiable; integers stay integers), as torch.div."""
@@ -216,11 +231,13 @@ def div(a, b, *, rounding_mode=None):
     b_t = b if isinstance(b, Tensor) else as_tensor(b, like=a_t)
     x, y = _promote(a_t.data, b_t.data)
     xp = _xp(x)
+    _no_integer_zero("div", x, y)
     if x.dtype.kind in "iu":
         q = xp.floor_divide(x, y)
         q = q + ((q < 0) & (q * y != x))  # floor rounds negative quotients down; trunc rounds toward 0
         return Tensor._make(q.astype(x.dtype))
-    return Tensor._make(xp.trunc(x / y))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return Tensor._make(xp.trunc(x / y))
 
 
 true_divide = divide = div
@@ -265,8 +282,10 @@ class Remainder(_QuotientRemainder):
     def forward(self, a, b):
         if a.dtype is not b.dtype:
             a, b = _promote(a, b)
-        self.quot = _xp(a).floor_divide(a, b)
-        return a - self.quot * b
+        _no_integer_zero("remainder", a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.quot = _xp(a).floor_divide(a, b)
+            return a - self.quot * b
 
 
 def remainder(a, b):
@@ -279,9 +298,11 @@ class Fmod(_QuotientRemainder):
     def forward(self, a, b):
         if a.dtype is not b.dtype:
             a, b = _promote(a, b)
+        _no_integer_zero("fmod", a, b)
         xp = _xp(a)
-        self.quot = xp.trunc(a / b) if a.dtype.kind == "f" else None
-        return xp.fmod(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.quot = xp.trunc(a / b) if a.dtype.kind == "f" else None
+            return xp.fmod(a, b)
 
 
 def fmod(a, b):
@@ -294,7 +315,9 @@ def floor_divide(a, b):
     a_t = a if isinstance(a, Tensor) else as_tensor(a, like=b)
     b_t = b if isinstance(b, Tensor) else as_tensor(b, like=a_t)
     x, y = _promote(a_t.data, b_t.data)
-    return Tensor._make(_xp(x).floor_divide(x, y))
+    _no_integer_zero("floor_divide", x, y)
+    with np.errstate(divide="ignore", invalid="ignore"):  # float x // 0 is +-inf or nan, quietly (torch)
+        return Tensor._make(_xp(x).floor_divide(x, y))
 
 
 def _xp(a):
