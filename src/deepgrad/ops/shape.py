@@ -288,6 +288,13 @@ class GetItem(Function):
         return GetItemGrad(self.index, self.x_shape)(gy)
 
 
+def _basic(index):
+    """True for NumPy basic indexing (ints, slices, None, Ellipsis), where no element repeats."""
+    key = index if isinstance(index, tuple) else (index,)
+    return all(k is None or k is Ellipsis or isinstance(k, slice)
+               or (isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))) for k in key)
+
+
 class GetItemGrad(Function):
     def __init__(self, index, x_shape):
         self.index = index
@@ -296,10 +303,10 @@ class GetItemGrad(Function):
     def forward(self, gy):
         xp = _xp(gy)
         gx = xp.zeros(self.x_shape, dtype=gy.dtype)
-        if xp.__name__ == "numpy":
+        if _basic(self.index):  # slices and integers pick each element at most once: a plain write
+            gx[self.index] = gy
+        else:  # index arrays may repeat an element: add them all up
             xp.add.at(gx, self.index, gy)
-        else:
-            xp.add.at(gx, self.index, gy)  # cupyx scatter_add semantics
         return gx
 
     def backward(self, ggx):
