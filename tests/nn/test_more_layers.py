@@ -128,3 +128,11 @@ def test_dropout_variants_train_and_eval(make, shape):
         assert abs(y.mean()) < 0.05 and abs(y.std() - 1) < 0.05
     with pytest.raises(ValueError, match="Dropout3d"):
         nn.Dropout3d()(dg.ones(2, 3))
+
+
+def test_max_unpool1d_errors_name_max_unpool1d_and_its_shapes():
+    with pytest.raises(ValueError, match=r"max_unpool1d: indices must be integers of the input's shape \(1, 2, 3\), "
+                                         r"got int64 of shape \(1, 2, 4\)"):
+        dg.nn.functional.max_unpool1d(dg.zeros(1, 2, 3), dg.zeros(1, 2, 4, dtype=dg.int64), 2)
+    with pytest.raises(ValueError, match="max_unpool1d: index 9 is out of range"):
+        dg.nn.functional.max_unpool1d(dg.zeros(1, 2, 3), dg.tensor([[[0, 1, 9], [0, 1, 2]]]), 2)

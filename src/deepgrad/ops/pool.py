@@ -428,17 +428,22 @@ class _Unpool(Function):
         return reshape(TakeFlat(self.pos)(gy), self.x_shape)
 
 
-def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
-    """The partial inverse of ``max_pool2d``: each value of ``input`` (N, C, H, W) is put back at its
-    ``indices`` (as ``return_indices=True`` gives them) in a zero (N, C, H_out, W_out) output with
-    H_out = (H - 1)*stride - 2*padding + kernel_size (or ``output_size``)."""
-    op = "max_unpool2d"
-    x, unbatched = _batched(input, op)
-    xp = get_array_module(x.data)
-    idx = indices.data if isinstance(indices, Tensor) else xp.asarray(indices)
+def _check_unpool_indices(op, input, idx):  # noqa: A002
     if tuple(idx.shape) != tuple(input.shape) or idx.dtype.kind not in "iu":
         raise op_error(ValueError, f"{op}: indices must be integers of the input's shape {tuple(input.shape)}, "
                                    f"got {idx.dtype} of shape {tuple(idx.shape)}")
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None, *,  # noqa: A002
+                 _op="max_unpool2d"):
+    """The partial inverse of ``max_pool2d``: each value of ``input`` (N, C, H, W) is put back at its
+    ``indices`` (as ``return_indices=True`` gives them) in a zero (N, C, H_out, W_out) output with
+    H_out = (H - 1)*stride - 2*padding + kernel_size (or ``output_size``)."""
+    op = _op
+    x, unbatched = _batched(input, op)
+    xp = get_array_module(x.data)
+    idx = indices.data if isinstance(indices, Tensor) else xp.asarray(indices)
+    _check_unpool_indices(op, input, idx)
     kernel = pair(kernel_size, "kernel_size", op)
     stride = kernel if stride is None else pair(stride, "stride", op)
     pad = pair(padding, "padding", op, allow_zero=True)
@@ -459,13 +464,15 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):  # noqa: A002
     """``max_unpool2d`` over a height of 1, for (N, C, L) with indices from ``max_pool1d``."""
-    x = _as_2d("max_unpool1d", input)
-    idx = indices.data if isinstance(indices, Tensor) else indices
+    op = "max_unpool1d"
+    x = _as_2d(op, input)
+    idx = indices.data if isinstance(indices, Tensor) else get_array_module(x.data).asarray(indices)
+    _check_unpool_indices(op, input, idx)
     idx = idx.reshape(idx.shape[:-1] + (1, idx.shape[-1]))
     size = None if output_size is None else (1, int(tuple(output_size)[-1]))
     return _drop_h(max_unpool2d(x, idx, (1, _one(kernel_size)), (1, _one(stride if stride is not None else
                                                                              kernel_size)),
-                                (0, _one(padding)), size))
+                                (0, _one(padding)), size, _op=op))
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):  # noqa: A002
