@@ -14,6 +14,7 @@ from deepgrad.ops.linalg import (
     multi_dot,
     norm,
     pinv,
+    qr,
     slogdet,
     solve,
     solve_triangular,
@@ -26,8 +27,8 @@ from deepgrad.ops.linalg import inverse as inv
 from deepgrad.ops.matrix import diagonal as _diagonal
 
 __all__ = ["LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul", "matrix_norm",
-           "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "slogdet", "solve", "solve_triangular", "svd",
-           "svdvals", "vecdot", "vector_norm"]
+           "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular",
+           "svd", "svdvals", "vecdot", "vector_norm"]
 
 
 def diagonal(a, *, offset=0, dim1=-2, dim2=-1):

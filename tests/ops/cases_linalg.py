@@ -94,3 +94,14 @@ for _ord in ("fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf):
                         lambda a, o=_ord: T.matrix_norm(a, o), [(3, 4)], kinds=["distinct"], rtol=RT))
 CASES.append(OpCase("linalg_matrix_norm_dims_keepdim", lambda a: L.matrix_norm(a, "nuc", dim=(0, 2), keepdim=True),
                     lambda a: T.matrix_norm(a, "nuc", dim=(0, 2), keepdim=True), [(3, 2, 4)], rtol=RT))
+
+# QR: Q's column signs are LAPACK's (both numpy and torch call geqrf), compared as they are
+CASES += [
+    OpCase("linalg_qr_tall", lambda a: L.qr(a), lambda a: T.qr(a), [(5, 3)], rtol=RT),
+    OpCase("linalg_qr_square_batched", lambda a: L.qr(a), lambda a: T.qr(a), [(2, 4, 4)], rtol=RT),
+    OpCase("linalg_qr_wide", lambda a: L.qr(a), lambda a: T.qr(a), [(3, 5)], rtol=RT),
+    OpCase("linalg_qr_complete_wide", lambda a: L.qr(a, mode="complete"), lambda a: T.qr(a, mode="complete"),
+           [(3, 4)], rtol=RT),
+    OpCase("linalg_qr_r_only", lambda a: L.qr(a, mode="r")[1], lambda a: T.qr(a, mode="r")[1], [(4, 3)],
+           grad=False),
+]

@@ -74,3 +74,13 @@ def test_second_derivative_of_inverse_matches_torch():
 def test_logdet_of_a_negative_determinant_is_nan_as_torch():
     a = np.array([[0.0, 1.0], [1.0, 0.0]])
     assert np.isnan(dg.logdet(dg.tensor(a)).item()) and np.isnan(torch.logdet(torch.tensor(a)).item())
+
+
+def test_qr_complete_of_a_tall_matrix_has_no_gradient_as_torch():
+    a = dg.tensor(np.random.default_rng(0).standard_normal((4, 2)), requires_grad=True)
+    q, r = L.qr(a, mode="complete")
+    assert q.shape == (4, 4) and r.shape == (4, 2)
+    with pytest.raises(RuntimeError, match="not differentiable when mode='complete' and nrows > ncols"):
+        (q.sum() + r.sum()).backward()
+    with pytest.raises(ValueError, match="linalg.qr: qr received unrecognized mode 'full'"):
+        L.qr(a, mode="full")

@@ -286,6 +286,56 @@ def svdvals(a):
     return svd(a, full_matrices=False)[1]
 
 
+class Qr(Function):
+    def __init__(self, mode):
+        self.mode = mode
+
+    def forward(self, a):
+        q, r = _lapack("linalg.qr", _xp(a).linalg.qr, a, self.mode, what="not decomposable")
+        self.q, self.r = q, r
+        return q, r
+
+    def backward(self, gq, gr):
+        q, r = _output(self, 0, self.q), _output(self, 1, self.r)
+        m, n = self.inputs[0].shape[-2:]
+        if self.mode == "complete" and m > n:
+            raise op_error(RuntimeError, "linalg.qr: the QR decomposition is not differentiable when "
+                                         "mode='complete' and nrows > ncols (as torch)")
+        gq = gq if gq is not None else q * 0
+        gr = gr if gr is not None else r * 0
+        if m >= n:
+            return _qr_grad(q, r, gq, gr)
+        # a wide A = [X | Y], R = [U | V]: X = Q U is square, Y = Q V (the formula of TensorFlow's QrGrad)
+        a = self.inputs[0]
+        y, u, gv = a[..., m:], r[..., :m], gr[..., m:]
+        gx = _qr_grad(q, u, gq + y @ gv.mT, gr[..., :m])
+        from deepgrad.ops.shape import cat
+
+        return cat([gx, q @ gv], dim=-1)
+
+
+def _qr_grad(q, r, gq, gr):
+    """gA for A = QR with m >= n: Q (gR + tril(Q^T gQ - gQ^T Q + R gR^T - gR R^T) R^-T) + (gQ - Q Q^T gQ) R^-T."""
+    qdq = q.mT @ gq
+    rdr = r @ gr.mT
+    low = (qdq - qdq.mT + rdr - rdr.mT).tril()
+    rinv_t = lambda x: Solve()(r, x.mT).mT  # noqa: E731 - x R^-T, R upper triangular
+    return q @ (gr + rinv_t(low)) + rinv_t(gq - q @ qdq)
+
+
+def qr(a, mode="reduced"):
+    """(Q, R) with A = QR, Q with orthonormal columns, R upper triangular (torch.linalg.qr);
+    ``mode='r'`` gives (empty Q, R) without a gradient, as torch."""
+    if mode not in ("reduced", "complete", "r"):
+        raise op_error(_ShapeError, f"linalg.qr: qr received unrecognized mode '{mode}' but expected one of "
+                                    "'reduced' (default), 'r', or 'complete'")
+    a = _check("linalg.qr", a, square=False)
+    if mode == "r":
+        r = _xp(a.data).linalg.qr(a.data, "r")
+        return Tensor(_xp(a.data).zeros(0, dtype=a.dtype)), Tensor(r)
+    return Qr(mode)(a)
+
+
 class Pinv(Function):
     def __init__(self, rtol):
         self.rtol = rtol
