@@ -18,6 +18,7 @@ import contextlib
 import functools
 import heapq
 import itertools
+import sys
 import threading
 import weakref
 
@@ -627,3 +628,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is not None and not create_graph:
             result[i] = g.detach()
     return tuple(result)
+
+
+# deepgrad.autograd.functional (jacobian, hessian, vjp, jvp, hvp, vhp) lives in its own file; registered
+# under this name so that ``from deepgrad.autograd.functional import jacobian`` works as in torch.  It
+# imports nothing but this module at load time, so there is no cycle.
+from deepgrad import autograd_functional as functional  # noqa: E402
+
+sys.modules[__name__ + ".functional"] = functional

@@ -6,6 +6,7 @@ everything else (``parameters()``, ``state_dict()``, ``to(device)``, ``repr``) w
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import weakref
 from collections import OrderedDict, namedtuple
@@ -150,6 +151,18 @@ class Module:
         """``hook(module, inputs)`` runs before forward; a non-None result replaces the inputs.
         With ``with_kwargs``: ``hook(module, args, kwargs)`` returning None or ``(args, kwargs)``."""
         return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` runs at the start of ``load_state_dict`` and may rename or add keys of (a copy of)
+        the state_dict; ``prefix`` is this module's path with a trailing dot."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        if with_module:
+            hook = functools.partial(hook, self)
+        hooks = self.__dict__.setdefault("_load_state_dict_pre_hooks", OrderedDict())
+        return self._add_hook(hooks, hook, False)
 
     def register_full_backward_hook(self, hook, prepend=False):
         """``hook(module, grad_input, grad_output)`` runs when the gradients with respect to the module's
@@ -441,6 +454,7 @@ class Module:
 
         Shape mismatches always raise; with ``strict`` so do missing and unexpected keys.
         Returns ``(missing_keys, unexpected_keys)`` as PyTorch does."""
+        state_dict = _run_load_pre_hooks(self, state_dict, strict)
         own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -489,6 +503,19 @@ class Module:
         if not self._modules:
             return f"{self._get_name()}({extra})"
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _run_load_pre_hooks(module, state_dict, strict):
+    """Run the load_state_dict pre-hooks of ``module`` and its descendants on a copy of ``state_dict``."""
+    hooked = [(p, m) for p, m in module.named_modules(remove_duplicate=False)
+              if m.__dict__.get("_load_state_dict_pre_hooks")]
+    if not hooked:
+        return state_dict
+    state_dict = OrderedDict(state_dict)
+    for p, m in hooked:
+        for hook in list(m._load_state_dict_pre_hooks.values()):
+            hook(state_dict, p + "." if p else "", {}, strict, [], [], [])
+    return state_dict
 
 
 def _remove_from(d, name, *stores):

@@ -109,7 +109,14 @@ def vector_to_parameters(vec, parameters):
 
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "l1_penalty", "l2_penalty", "parameters_to_vector",
-           "vector_to_parameters", "rnn", "prune"]
+           "vector_to_parameters", "rnn", "prune", "parametrize", "parametrizations", "weight_norm",
+           "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]
 
 # nn.utils.prune (l1_unstructured, global_unstructured, ...) and nn.utils.rnn (pad_sequence, ...)
-from deepgrad.nn.utils import prune, rnn  # noqa: E402
+from deepgrad.nn.utils import parametrizations, parametrize, prune, rnn  # noqa: E402
+from deepgrad.nn.utils.weight_norm import (  # noqa: E402 - the older hook-based API
+    remove_spectral_norm,
+    remove_weight_norm,
+    spectral_norm,
+    weight_norm,
+)
