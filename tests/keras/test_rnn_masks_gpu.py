@@ -58,3 +58,39 @@ def test_states_masks_and_stateful_layers_on_cuda_like_cpu():
             want, got = cpu.predict(inputs, batch_size=4, verbose=0), gpu.predict(inputs, batch_size=4, verbose=0)
             for a, b in zip(got if isinstance(got, list) else [got], want if isinstance(want, list) else [want]):
                 np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def _cells_and_masked_norm():
+    i = Input((6,), dtype="int32")
+    e = L.BatchNormalization()(L.Embedding(12, 4, mask_zero=True)(i))
+    a = L.RNN([L.GRUCell(3), L.LSTMCell(3, dropout=0.2, recurrent_dropout=0.2)], return_sequences=True)(e)
+    return Model(i, L.Dense(1)(L.GlobalAveragePooling1D()(a)))
+
+
+def test_cells_and_masked_batch_norm_train_on_cuda_like_cpu():
+    ids = _r.integers(1, 12, (8, 6))
+    ids[0, 3:] = 0
+    ids[5, 1:] = 0
+    y = _r.standard_normal((8, 1)).astype(np.float32)
+    cpu, gpu = _cells_and_masked_norm(), _cells_and_masked_norm()
+    gpu.set_weights(cpu.get_weights())
+    gpu.to("cuda")
+    for m in (cpu, gpu):
+        m.layers[3].cell.cells[1].dropout = m.layers[3].cell.cells[1].recurrent_dropout = 0.0  # same numbers
+        m.compile("adam", "mse")
+    losses = [m.fit(ids, y, batch_size=4, epochs=2, shuffle=False, verbose=0).history["loss"] for m in (cpu, gpu)]
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+    for a, b in zip(gpu.get_weights(), cpu.get_weights()):  # moving statistics from the masked batches too
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    gpu.layers[3].cell.cells[1].dropout = 0.2  # dropout masks are drawn on the GPU
+    gpu.fit(ids, y, batch_size=4, epochs=1, verbose=0)
+
+
+def test_masked_softmax_on_cuda_like_cpu():
+    import deepgrad as dg
+
+    x, m = _r.standard_normal((3, 4, 5)).astype(np.float32), _r.random((4, 5)) > 0.3
+    want = L.Softmax()(x, mask=m).numpy()
+    got = L.Softmax()(dg.tensor(x, device="cuda"), mask=m)
+    assert got.device.type == "cuda"
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, atol=1e-7)

@@ -5,6 +5,8 @@ from deepgrad.keras import activations, initializers, regularizers
 from deepgrad.keras.layers.layer import Layer, init_param
 from deepgrad.nn import functional as F
 from deepgrad.nn._util import empty_parameter
+from deepgrad.ops.elementwise import where
+from deepgrad.tensor import Tensor
 
 
 class Activation(Layer):
@@ -50,8 +52,22 @@ class Softmax(Layer):
         super().__init__(**kwargs)
         self.axis = axis
 
-    def call(self, x, training=False):
-        return F.softmax(x, dim=self.axis)
+    def call(self, x, training=False, mask=None):
+        if mask is None:
+            return self._softmax(x)
+        m = _softmax_mask(self, mask, x)  # Keras 3: masked positions get -1e9 before and 0 after the softmax
+        y = self._softmax(where(m, x, Tensor._make(x.xp.asarray(-1e9, dtype=x.dtype))))
+        return where(m, y, Tensor._make(x.xp.zeros((), dtype=x.dtype)))
+
+    def _softmax(self, x):
+        axis = self.axis
+        if isinstance(axis, (list, tuple)):  # Keras: several axes at once
+            if len(axis) > 1:
+                from deepgrad import logsumexp
+
+                return (x - logsumexp(x, dim=tuple(axis), keepdim=True)).exp()
+            axis = axis[0]
+        return F.softmax(x, dim=axis)
 
     def call_with_logits(self, x, training=False):
         return self.call(x), (x if self.axis in (-1, x.ndim - 1) else None)
@@ -61,6 +77,18 @@ class Softmax(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+def _softmax_mask(layer, mask, x):
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0]
+    data = x.xp.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    bad = data.ndim > x.ndim or any(m != 1 and m != i for m, i in zip(data.shape[::-1], x.shape[::-1]))
+    if bad:
+        raise ValueError(f"Softmax '{layer.name}': the mask must broadcast to the inputs (each mask dimension 1 or "
+                         f"equal to the input's, from the right), got mask shape {tuple(data.shape)} for inputs "
+                         f"of shape {tuple(x.shape)}")
+    return Tensor._make(data if data.dtype == bool else data > 0.5)
 
 
 class LeakyReLU(Layer):

@@ -223,6 +223,24 @@ class Layer:
         return None
 
     # -- weights ------------------------------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, regularizer=None, constraint=None,
+                   name=None, **kwargs):
+        """Keras's ``add_weight`` (in ``build``): a new weight, a deepgrad Parameter, that the layer owns."""
+        from deepgrad.keras import initializers, regularizers
+        from deepgrad.nn._util import empty_parameter
+
+        if constraint is not None:
+            raise NotImplementedError(f"{type(self).__name__}.add_weight: constraints are not supported")
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        w = empty_parameter(shape, dtype=dtype)
+        init_param(w, initializers.get("glorot_uniform" if initializer is None else initializer), shape)
+        if not trainable:
+            w.requires_grad_(False)
+        self._add_weight(name or "variable", lambda: w, trainable=bool(trainable))
+        if regularizer is not None:
+            self.__dict__.setdefault("_weight_regularizers", []).append((regularizers.get(regularizer), w))
+        return w
+
     def _add_weight(self, name, getter, layout=None, trainable=True):
         """Register a weight: ``getter()`` returns the deepgrad tensor that holds it."""
         self._weights.append((name, getter, layout, trainable))
@@ -311,7 +329,7 @@ class Layer:
     @property
     def losses(self):
         """Regularization penalties of this layer (Tensors), added to the training loss."""
-        return []
+        return [reg(w) for reg, w in self.__dict__.get("_weight_regularizers", ())]
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

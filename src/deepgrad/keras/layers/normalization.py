@@ -12,6 +12,16 @@ from deepgrad import nn
 from deepgrad.keras import initializers, regularizers
 from deepgrad.keras.layers.layer import Layer, init_param
 from deepgrad.nn import functional as F
+from deepgrad.ops.elementwise import where
+from deepgrad.tensor import Tensor
+
+
+def _mask_data(mask, x):
+    """A mask (Tensor or array, possibly a one-element list) as a bool array on ``x``'s device."""
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0] if mask else None
+    data = mask.data if isinstance(mask, Tensor) else mask
+    return x.xp.asarray(data).astype(bool)
 
 
 class BatchNormalization(Layer):
@@ -56,8 +66,15 @@ class BatchNormalization(Layer):
         self._add_weight("moving_mean", lambda: self.bn.running_mean, trainable=False)
         self._add_weight("moving_variance", lambda: self.bn.running_var, trainable=False)
 
-    def call(self, x, training=False):
+    def call(self, x, training=False, mask=None):
         self.bn.training = bool(training) and self.trainable
+        if mask is not None:  # Keras 3: batch statistics over the kept positions only
+            keep = _mask_data(mask, x)
+            if keep.ndim != x.ndim - 1:
+                raise ValueError(f"BatchNormalization '{self.name}': the mask must have one dimension less than the "
+                                 f"inputs, got mask shape {tuple(keep.shape)} for inputs of shape {tuple(x.shape)}")
+            if self.bn.training:
+                return self._masked_train(x, keep)
         last = self._axis == x.ndim - 1
         if not last:
             x = F.movedim(x, self._axis, -1)
@@ -69,6 +86,28 @@ class BatchNormalization(Layer):
             y = y.reshape(shape)
         if not last:
             y = F.movedim(y, -1, self._axis)
+        return y
+
+    def _masked_train(self, x, keep):
+        """Keras's masked moments: sums over kept positions / (kept count + 1e-7); biased variance."""
+        xp, bn = x.xp, self.bn
+        keep = xp.broadcast_to(keep[..., None], x.shape)
+        axes = tuple(i for i in range(x.ndim) if i != self._axis)
+        count = Tensor._make(keep.astype(x.dtype).sum(axis=axes, keepdims=True) + x.dtype.type(1e-7))
+        m = Tensor._make(keep)
+        zero = Tensor._make(xp.zeros((), dtype=x.dtype))
+        mean = where(m, x, zero).sum(dim=axes, keepdim=True) / count
+        var = (where(m, x - mean, zero) ** 2).sum(dim=axes, keepdim=True) / count
+        mom = self.momentum
+        bn.running_mean.data[...] = bn.running_mean.data * mom + mean.data.reshape(-1) * (1.0 - mom)
+        bn.running_var.data[...] = bn.running_var.data * mom + var.data.reshape(-1) * (1.0 - mom)
+        shape = [1] * x.ndim
+        shape[self._axis] = -1
+        y = (x - mean) / (var + self.epsilon).sqrt()
+        if self.scale:
+            y = y * bn.weight.reshape(shape)
+        if self.center:
+            y = y + bn.bias.reshape(shape)
         return y
 
     @property

@@ -32,9 +32,12 @@ def _model_layers(model):
 
 def _keyed(layers):
     """(key, layer) with Keras's per-class numbering: dense, dense_1, conv2d, ..."""
+    from deepgrad.keras.models.model import Model
+
     used, out = {}, []
     for layer in layers:
-        name = backend.snake_case(type(layer).__name__)
+        functional = type(layer) is Model and layer._graph is not None  # Keras's class is Functional
+        name = "functional" if functional else backend.snake_case(type(layer).__name__)
         if name in used:
             used[name] += 1
             name = f"{name}_{used[name]}"
@@ -103,9 +106,28 @@ def save_weights_h5(model, filepath, overwrite=True):
             os.remove(tmp)
 
 
+def _by_saved_name(layers_group, keyed):
+    """``keyed`` re-keyed by the layer names the file records (``vars`` attrs), when they name exactly the
+    model's layers: files deepgrad wrote before it listed a branching model's layers in Keras's order."""
+    if layers_group is None or not hasattr(layers_group, "keys"):
+        return keyed
+    saved = {}
+    for key in layers_group.keys():
+        vars_group = layers_group[key].get("vars") if hasattr(layers_group[key], "get") else None
+        name = vars_group.attrs.get("name") if vars_group is not None else None
+        name = name.decode() if isinstance(name, bytes) else str(name)
+        if name in saved:
+            return keyed
+        saved[name] = key
+    names = [layer.name for _, layer in keyed]
+    if len(set(names)) != len(names) or set(names) != set(saved):
+        return keyed
+    return [(saved[layer.name], layer) for _, layer in keyed]
+
+
 def _read(group, model, path, pending):
     layers_group = group.get("layers")
-    for key, layer in _keyed(_model_layers(model)):
+    for key, layer in _by_saved_name(layers_group, _keyed(_model_layers(model))):
         sub = layers_group.get(key) if layers_group is not None else None
         _read_layer(sub, layer, f"{path}layers/{key}", pending)
 

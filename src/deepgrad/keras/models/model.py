@@ -18,7 +18,7 @@ import numpy as np
 from deepgrad.keras import backend
 from deepgrad.keras.layers.input_layer import InputLayer
 from deepgrad.keras.layers.keras_tensor import KerasTensor
-from deepgrad.keras.layers.layer import Layer, call_layer, output_mask
+from deepgrad.keras.layers.layer import Layer, _takes_mask, call_layer, output_mask
 from deepgrad.keras.models.layer_errors import name_layer_error
 from deepgrad.keras.models.training import TrainingMixin
 
@@ -78,12 +78,7 @@ class Model(TrainingMixin, Layer):
             if isinstance(t.layer, InputLayer) and id(t) not in in_ids:
                 raise ValueError(f"Model: output depends on input {t.name!r}, which is not in the model's inputs")
         self._graph = {"inputs": ins, "outputs": outs, "nodes": [t for t in order if id(t) not in in_ids]}
-        layers, lseen = [], set()
-        for t in ins + self._graph["nodes"]:
-            if id(t.layer) not in lseen:
-                lseen.add(id(t.layer))
-                layers.append(t.layer)
-        self._layers = layers
+        self._layers = _keras_layer_order(ins, outs)
         self.built = True
         self.input_shape = ins[0].shape if self._single_input else [t.shape for t in ins]
         self.output_shape = outs[0].shape if self._single_output else [t.shape for t in outs]
@@ -148,7 +143,8 @@ class Model(TrainingMixin, Layer):
             if not layer.built:
                 layer._maybe_build([p.shape for p in t.inputs] if t.list_call else t.inputs[0].shape)
             try:
-                if want_logits and t is last and not kwargs and layer.output_activation():
+                fused = in_mask is None or not _takes_mask(type(layer))  # a masked Softmax is not a plain softmax
+                if want_logits and t is last and not kwargs and fused and layer.output_activation():
                     values[id(t)], logits = layer.call_with_logits(arg, training=training)
                     activation = layer.output_activation() if logits is not None else None
                     masks[id(t)] = output_mask(layer, arg, in_mask)
@@ -290,6 +286,17 @@ class Model(TrainingMixin, Layer):
         return out
 
     @property
+    def weights(self):
+        """Every weight, layer by layer (each layer's trainable ones, then the others), as Keras."""
+        out, seen = [], set()
+        for layer in self._unique_layers():
+            for w in layer.weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
     def trainable_weights(self):
         if not self.trainable:
             return []
@@ -372,6 +379,44 @@ class Model(TrainingMixin, Layer):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _keras_layer_order(ins, outs):
+    """The layers in Keras 3's order (``ops/function.py: map_graph``): by depth from the outputs, deepest
+    first; layers at the same depth in the order a depth-first walk from the outputs first meets them."""
+    def node_of(t):  # a layer call: its KerasTensor, or the list shared by the outputs of a multi-output call
+        return t if t.node is None else t.node
+
+    def first(node):
+        return node[0] if isinstance(node, list) else node
+
+    post, done, index = [], set(), {}  # nodes from the inputs to the outputs; layer -> first-visit index
+    for out in outs:
+        stack = [(node_of(out), False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                if id(node) not in done:
+                    done.add(id(node))
+                    post.append(node)
+                continue
+            if id(node) in done:
+                continue
+            index.setdefault(id(first(node).layer), len(index))
+            stack.append((node, True))
+            stack.extend((node_of(p), False) for p in reversed(first(node).inputs))
+    node_depth, layer_depth, layers = {}, {}, {}
+    for node in reversed(post):
+        layer = first(node).layer
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(layer), 0))
+        layer_depth[id(layer)] = node_depth[id(node)] = depth
+        layers[id(layer)] = layer
+        for p in first(node).inputs:
+            node_depth[id(node_of(p))] = max(depth + 1, node_depth.get(id(node_of(p)), 0))
+    for t in ins:  # inputs no output depends on
+        if id(t.layer) not in layer_depth:
+            layer_depth[id(t.layer)], index[id(t.layer)], layers[id(t.layer)] = 0, -1, t.layer
+    return sorted(layers.values(), key=lambda la: (-layer_depth[id(la)], index[id(la)]))
 
 
 def _unwrap(x):

@@ -243,6 +243,10 @@ def _set_weight_arrays(model, arrays, where):
     got = [k.split("/", 1)[1] if "/" in k else k for k in keys]
     if len(got) != len(expected):
         raise SavingError(f"{where}: the file has {len(got)} weights, the model has {len(expected)}")
+    if len(set(got)) == len(got) and set(got) == set(expected):  # same layer names: match by name (files saved
+        by_path = dict(zip(got, keys))  # before deepgrad listed a branching model's layers in Keras's order)
+        keys = [by_path[p] for p in expected]
+        got = list(expected)
     for e, g in zip(expected, got):  # layer names may differ (dense vs dense_3); the weight kinds may not
         if e.rsplit("/", 1)[-1] != g.rsplit("/", 1)[-1]:
             raise SavingError(f"{where}: weight {g!r} in the file does not match {e!r} in the model")

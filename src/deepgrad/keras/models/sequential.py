@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from deepgrad.keras.layers.input_layer import InputLayer
 from deepgrad.keras.layers.keras_tensor import KerasTensor
-from deepgrad.keras.layers.layer import Layer, call_layer, output_mask
+from deepgrad.keras.layers.layer import Layer, _takes_mask, call_layer, output_mask
 from deepgrad.keras.models.layer_errors import name_layer_error
 from deepgrad.keras.models.model import Model
 
@@ -182,7 +182,10 @@ class Sequential(Model):
             for layer in self._stack[:-1]:
                 x, mask = call_layer(layer, x, mask, training)
             layer = last
-            y, logits = last.call_with_logits(x, training=training)
+            if mask is not None and _takes_mask(type(last)):  # a masked Softmax is not a plain softmax
+                y, logits = call_layer(last, x, mask, training)[0], None
+            else:
+                y, logits = last.call_with_logits(x, training=training)
         except ValueError as e:
             name_layer_error(e, self, layer, x)
             raise
