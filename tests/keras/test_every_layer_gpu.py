@@ -17,6 +17,18 @@ def _x(*shape):
     return _r.standard_normal(shape).astype(np.float32)
 
 
+def _adapted(layer):
+    layer.adapt(_x(6, 2, 4) * 2 + 1)
+    return layer
+
+
+def _then(layer, dense):
+    """A layer without gradients (integer or one-hot outputs) followed by a Dense, as a Sequential model."""
+    from deepgrad.keras import Sequential
+
+    return Sequential([layer, dense])
+
+
 # name -> (constructor, inputs); several inputs go to merging layers as a list
 LAYERS = {
     "Dense": (lambda: L.Dense(4, activation="tanh"), (_x(3, 5),)),
@@ -50,6 +62,11 @@ LAYERS = {
     "LSTM": (lambda: L.LSTM(4, go_backwards=True), (_x(2, 5, 3),)),
     "GRU": (lambda: L.GRU(4, return_sequences=True), (_x(2, 5, 3),)),
     "Lambda": (lambda: L.Lambda(lambda t: t * t + 1.0), (_x(3, 4),)),
+    "RNN": (lambda: L.RNN(L.LSTMCell(3), return_sequences=True, go_backwards=True), (_x(2, 5, 3),)),
+    "SimpleRNNCell": (lambda: L.RNN(L.SimpleRNNCell(4), return_sequences=True), (_x(2, 5, 3),)),
+    "LSTMCell": (lambda: L.RNN(L.LSTMCell(4)), (_x(2, 5, 3),)),
+    "GRUCell": (lambda: L.RNN(L.GRUCell(4, reset_after=False), return_sequences=True), (_x(2, 5, 3),)),
+    "StackedRNNCells": (lambda: L.RNN(L.StackedRNNCells([L.GRUCell(3), L.LSTMCell(2)])), (_x(2, 5, 3),)),
     "Bidirectional": (lambda: L.Bidirectional(L.LSTM(3, return_sequences=True)), (_x(2, 5, 3),)),
     "TimeDistributed": (lambda: L.TimeDistributed(L.Dense(2, activation="relu")), (_x(2, 5, 3),)),
     "GroupNormalization": (lambda: L.GroupNormalization(groups=2), (_x(2, 3, 3, 4),)),
@@ -75,10 +92,28 @@ LAYERS = {
     "SpatialDropout1D": (lambda: L.SpatialDropout1D(0.0), (_x(2, 3, 4),)),
     "SpatialDropout2D": (lambda: L.SpatialDropout2D(0.0), (_x(2, 3, 3, 4),)),
     "Masking": (lambda: L.Masking(0.0), (_x(2, 5, 3) * (np.arange(5) != 2)[None, :, None].astype(np.float32),)),
+    "MultiHeadAttention": (lambda: L.MultiHeadAttention(2, 3, value_dim=2, output_shape=4), (_x(2, 5, 3), _x(2, 4, 3))),
+    "Attention": (lambda: L.Attention(use_scale=True, score_mode="concat"), (_x(2, 5, 3), _x(2, 4, 3))),
+    "AdditiveAttention": (L.AdditiveAttention, (_x(2, 5, 3), _x(2, 4, 3), _x(2, 4, 3))),
+    "Normalization": (lambda: _adapted(L.Normalization(axis=(1, 2))), (_x(3, 2, 4),)),
+    "Discretization": (lambda: _then(L.Discretization([-0.5, 0.0, 0.7], output_mode="one_hot"), L.Dense(2)),
+                       (_r.integers(-2, 3, (3, 4)),)),  # integer inputs: a bucket index has no gradient
+    "CategoryEncoding": (lambda: _then(L.CategoryEncoding(6, output_mode="count"), L.Dense(2)),
+                         (_r.integers(0, 6, (3, 4)),)),
+    "ActivityRegularization": (lambda: L.ActivityRegularization(l1=0.1, l2=0.2), (_x(3, 4),)),
+    "Conv1DTranspose": (lambda: L.Conv1DTranspose(3, 3, strides=2, padding="same"), (_x(2, 5, 2),)),
+    # the augmentations draw from their own seeded generators: both copies draw the same transformations
+    "RandomFlip": (lambda: L.RandomFlip(seed=3), (_x(4, 3, 5, 2),)),
+    "RandomContrast": (lambda: L.RandomContrast(0.5, value_range=(-1, 1), seed=3), (_x(3, 4, 5, 2),)),
+    "RandomBrightness": (lambda: L.RandomBrightness(0.3, value_range=(-1, 1), seed=3), (_x(3, 4, 5, 2),)),
+    "RandomRotation": (lambda: L.RandomRotation(0.2, seed=3), (_x(2, 5, 6, 2),)),
+    "RandomZoom": (lambda: L.RandomZoom(0.3, fill_mode="constant", seed=3), (_x(2, 5, 6, 2),)),
+    "RandomTranslation": (lambda: L.RandomTranslation(0.2, 0.3, interpolation="nearest", fill_mode="wrap", seed=3),
+                          (_x(2, 5, 6, 2),)),
 }
 ALIASES = {"Convolution2D", "MaxPool2D", "AvgPool2D", "GlobalAvgPool2D", "GlobalMaxPool2D", "Convolution1D",
            "MaxPool1D", "AvgPool1D", "GlobalAvgPool1D", "GlobalMaxPool1D",
-           "Convolution2DTranspose", "SeparableConvolution2D"}
+           "Convolution2DTranspose", "SeparableConvolution2D", "Convolution1DTranspose"}
 NOT_LAYERS = {"Layer", "InputLayer", "KerasTensor"}
 
 

@@ -2,8 +2,18 @@
 from __future__ import annotations
 
 from deepgrad.keras.layers.activation import ELU, Activation, LeakyReLU, PReLU, ReLU, Softmax
+from deepgrad.keras.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
+from deepgrad.keras.layers.augmentation import (
+    RandomBrightness,
+    RandomContrast,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
 from deepgrad.keras.layers.convolution import Conv2D
 from deepgrad.keras.layers.convolution1d import Conv1D
+from deepgrad.keras.layers.convolution1d_transpose import Conv1DTranspose
 from deepgrad.keras.layers.convolution_depthwise import DepthwiseConv2D, SeparableConv2D
 from deepgrad.keras.layers.convolution_transpose import Conv2DTranspose
 from deepgrad.keras.layers.core import Identity, Rescaling
@@ -26,6 +36,7 @@ from deepgrad.keras.layers.pooling1d import (
     GlobalMaxPooling1D,
     MaxPooling1D,
 )
+from deepgrad.keras.layers.preprocessing import ActivityRegularization, CategoryEncoding, Discretization, Normalization
 from deepgrad.keras.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from deepgrad.keras.layers.reshaping2d import (
     Cropping1D,
@@ -36,6 +47,7 @@ from deepgrad.keras.layers.reshaping2d import (
     ZeroPadding2D,
 )
 from deepgrad.keras.layers.rnn import GRU, LSTM, SimpleRNN
+from deepgrad.keras.layers.rnn_cells import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from deepgrad.keras.layers.wrappers import Bidirectional, TimeDistributed
 
 # Keras's other names for the same classes
@@ -46,6 +58,7 @@ GlobalAvgPool2D = GlobalAveragePooling2D
 GlobalMaxPool2D = GlobalMaxPooling2D
 Convolution1D = Conv1D
 Convolution2DTranspose = Conv2DTranspose
+Convolution1DTranspose = Conv1DTranspose
 SeparableConvolution2D = SeparableConv2D
 MaxPool1D = MaxPooling1D
 AvgPool1D = AveragePooling1D
@@ -60,6 +73,10 @@ LAYER_CLASSES = {cls.__name__: cls for cls in (
     ZeroPadding1D, ZeroPadding2D, Cropping1D, Cropping2D, Permute, RepeatVector, Identity, Rescaling, Maximum,
     Minimum, GaussianNoise, SpatialDropout1D, SpatialDropout2D, Conv2DTranspose, Dot, DepthwiseConv2D, SeparableConv2D,
     SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed, GroupNormalization, UnitNormalization, Masking,
+    RNN, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells,
+    MultiHeadAttention, Attention, AdditiveAttention, Normalization, Discretization, CategoryEncoding,
+    ActivityRegularization, Conv1DTranspose, RandomFlip, RandomContrast, RandomRotation, RandomZoom,
+    RandomTranslation, RandomBrightness,
 )}
 # Keras 3's layers that pass their input's mask on to their output unchanged (see masking.py)
 for _cls in (Dense, Activation, ReLU, Softmax, LeakyReLU, ELU, PReLU, Dropout, BatchNormalization, LayerNormalization,
@@ -70,4 +87,5 @@ del _cls
 
 __all__ = ["Layer", "KerasTensor", "Input", "Lambda", *LAYER_CLASSES, "Convolution2D", "MaxPool2D", "AvgPool2D",
            "GlobalAvgPool2D", "GlobalMaxPool2D", "Convolution1D", "MaxPool1D", "AvgPool1D", "GlobalAvgPool1D",
-           "GlobalMaxPool1D", "Convolution2DTranspose", "SeparableConvolution2D"]
+           "GlobalMaxPool1D", "Convolution2DTranspose", "SeparableConvolution2D",
+           "Convolution1DTranspose"]
