@@ -61,3 +61,35 @@ def test_cnn_on_cuda():
     np.testing.assert_allclose(model.predict(x, verbose=0), cpu, rtol=1e-4, atol=1e-5)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     assert np.isfinite(model.fit(x, y, epochs=1, verbose=0).history["loss"][0])
+
+
+def test_custom_layer_with_sublayers_and_add_loss_trains_on_cuda_like_cpu():
+    from deepgrad.keras import Model, regularizers
+
+    class Block(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.parts = [layers.Dense(16, activation="relu", kernel_regularizer=regularizers.L2(1e-3)),
+                          layers.BatchNormalization()]
+
+        def call(self, x, training=False):
+            h = self.parts[1](self.parts[0](x), training=training)
+            self.add_loss(1e-2 * (h * h).mean())
+            return h
+
+    def model():
+        inp = layers.Input((8,))
+        return Model(inp, layers.Dense(3, activation="softmax")(Block()(inp)))
+
+    x, y = blobs(128, 8, 3)
+    cpu_model, gpu_model = model(), model()
+    gpu_model.set_weights(cpu_model.get_weights())
+    gpu_model.to("cuda")
+    assert all(type(w.data).__module__.startswith("cupy") for w in gpu_model.weights)
+    hist = {}
+    for name, m in (("cpu", cpu_model), ("cuda", gpu_model)):
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        hist[name] = m.fit(x, y, epochs=3, batch_size=32, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(hist["cuda"], hist["cpu"], rtol=1e-4)
+    np.testing.assert_allclose(gpu_model.predict(x, verbose=0), cpu_model.predict(x, verbose=0), rtol=1e-3,
+                               atol=1e-5)

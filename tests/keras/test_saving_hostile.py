@@ -165,3 +165,90 @@ def test_layers_without_bias_or_scale_load_back(tmp_path):
     m.save(tmp_path / "nb.keras")
     x = np.random.default_rng(0).random((2, 6, 6, 1)).astype(np.float32)
     np.testing.assert_array_equal(load_model(tmp_path / "nb.keras").predict(x, verbose=0), m.predict(x, verbose=0))
+
+
+def _attention_model(layer, features):
+    inp = layers.Input((5, features))
+    out = layer(inp, inp) if isinstance(layer, layers.MultiHeadAttention) else layer([inp, inp])
+    from deepgrad.keras import Model
+
+    return Model(inp, out)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: layers.MultiHeadAttention(2, 3),
+    lambda: layers.MultiHeadAttention(2, 3, value_dim=5, use_bias=False, output_shape=(7,)),
+    lambda: layers.AdditiveAttention(),
+    lambda: layers.Attention(use_scale=True, score_mode="concat"),
+])
+def test_huge_attention_inputs_are_refused_before_allocating(tmp_path, make):
+    m = _attention_model(make(), 4)
+    m.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    config = json.loads(members["config.json"])
+    config["config"]["layers"][0]["config"]["batch_shape"] = [None, 5, 10**7]
+    members["config.json"] = json.dumps(config).encode()
+    tracemalloc.start()
+    try:
+        if isinstance(m.layers[1], layers.Attention) and not isinstance(m.layers[1], layers.AdditiveAttention):
+            load_model(_write(tmp_path / "evil.keras", members))  # two scalars whatever the input: loads
+        else:
+            with pytest.raises(SavingError, match="would have .* weights"):
+                load_model(_write(tmp_path / "evil.keras", members))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize("make,shape,key,value", [
+    (lambda: layers.Conv1DTranspose(2, 3), (5, 4), "filters", 10**7),
+    (lambda: layers.Normalization(axis=-1), (10**7,), None, None),
+    (lambda: layers.RNN(layers.LSTMCell(3)), (5, 4), "cell", 10**6),
+])
+def test_huge_conv1d_transpose_normalization_and_rnn_cells_are_refused(tmp_path, make, shape, key, value):
+    small = tuple(4 if d == 10**7 else d for d in shape)
+    m = Sequential([layers.Input(small), make()])
+    m.save(tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "m.keras") as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    config = json.loads(members["config.json"])
+    entry = config["config"]["layers"][-1]["config"]
+    if key == "cell":
+        entry["cell"]["config"]["units"] = value
+    elif key is not None:
+        entry[key] = value
+    else:
+        config["config"]["build_input_shape"] = [None, *shape]
+    members["config.json"] = json.dumps(config).encode()
+    tracemalloc.start()
+    try:
+        with pytest.raises(SavingError, match="would have .* weights"):
+            load_model(_write(tmp_path / "evil.keras", members))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda: layers.MultiHeadAttention(2, 3, value_dim=5, output_shape=(7,)), [(None, 5, 4), (None, 6, 3)]),
+    (lambda: layers.AdditiveAttention(), [(None, 5, 4), (None, 6, 4)]),
+    (lambda: layers.Attention(use_scale=True, score_mode="concat"), [(None, 5, 4), (None, 6, 4)]),
+    (lambda: layers.Conv1DTranspose(3, 2), (None, 5, 4)),
+    (lambda: layers.Conv1DTranspose(3, 2, use_bias=False), (None, 5, 4)),
+    (lambda: layers.Normalization(axis=(1, 2)), (None, 3, 4, 2)),
+    (lambda: layers.Discretization(bin_boundaries=[0.0, 1.0]), (None, 4)),
+    (lambda: layers.CategoryEncoding(6), (None, 4)),
+    (lambda: layers.RandomFlip(), (None, 4, 4, 1)),
+    (lambda: layers.RandomZoom(0.1), (None, 4, 4, 1)),
+    (lambda: layers.RandomContrast(0.1), (None, 4, 4, 1)),
+])
+def test_weight_budget_counts_exactly_what_the_new_layers_build(make, shape):
+    from deepgrad.keras.models.saving import _weight_count
+
+    layer = make()
+    expected = _weight_count(layer, shape)
+    layer._maybe_build(shape)
+    assert expected == layer.count_params()

@@ -124,6 +124,13 @@ class Metric:
         return cls(**config)
 
 
+def _same_rank(w, v):
+    """Sample weights with trailing size-1 axes beyond the values' rank dropped (Keras's squeeze_or_expand)."""
+    while w.ndim > v.ndim and w.shape[-1] == 1:
+        w = w.reshape(w.shape[:-1])
+    return w
+
+
 class Mean(Metric):
     """Weighted mean of the values given to ``update_state(values, sample_weight)``."""
 
@@ -143,7 +150,7 @@ class Mean(Metric):
             self.total += float(v.sum())
             self.count += float(v.size)
         else:
-            w = xp.asarray(_arr(sample_weight), dtype=v.dtype)
+            w = _same_rank(xp.asarray(_arr(sample_weight), dtype=v.dtype), v)
             w = xp.broadcast_to(w.reshape(w.shape + (1,) * (v.ndim - w.ndim)), v.shape)
             self.total += float((v * w).sum())
             self.count += float(w.sum())
@@ -166,7 +173,7 @@ class Sum(Metric):
         xp = get_array_module(v)
         v = xp.asarray(v, dtype=np.float32)
         if sample_weight is not None:
-            w = xp.asarray(_arr(sample_weight), dtype=np.float32)
+            w = _same_rank(xp.asarray(_arr(sample_weight), dtype=np.float32), v)
             v = v * w.reshape(w.shape + (1,) * (v.ndim - w.ndim)) if w.ndim <= v.ndim else v * w
         self.total += float(v.sum())
 

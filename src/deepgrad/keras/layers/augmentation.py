@@ -81,14 +81,10 @@ class _Augmentation(Layer):
         self.seed = seed
         self._rng = np.random.default_rng(seed) if seed is not None else None
 
-    def __call__(self, inputs, training=None, **kwargs):
-        # Keras's augmentation layers default to training=True when called directly
-        return super().__call__(inputs, training=True if training is None else training, **kwargs)
-
     def _uniform(self, low, high, size):
         return (self._rng or generator(np)).uniform(low, high, size)
 
-    def call(self, x, training=False):
+    def call(self, x, training=True):  # Keras: a call that does not say (model(x)) augments
         if x.ndim not in (3, 4):
             raise ValueError(f"{type(self).__name__} '{self.name}': expected images of rank 3 (height, width, "
                              f"channels) or 4 (batch, height, width, channels), got shape {tuple(x.shape)}")

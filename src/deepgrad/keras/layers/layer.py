@@ -70,7 +70,7 @@ class Layer:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}: name must be a string, got {type(name).__name__} {name!r}")
         self.name = name or backend.unique_name(backend.snake_case(type(self).__name__))
-        self.trainable = bool(trainable)
+        self._trainable = bool(trainable)
         self.dtype = dtype or backend.floatx()
         self.built = False
         self._weights = []  # (name, getter, layout, trainable)
@@ -145,10 +145,45 @@ class Layer:
             shape = (None,) + tuple(inputs.shape[1:])
             mask = get_keras_mask(inputs) if mask is None else as_mask(mask, inputs)
         self._maybe_build(shape)
-        y, out_mask = call_layer(self, inputs, mask, bool(training), **kwargs)
+        with call_context(layer=self):
+            y, out_mask = call_layer(self, inputs, mask, training, **kwargs)
+        if _user_shapes(self) and hasattr(y, "shape"):  # a user's layer without compute_output_shape
+            self.output_shape = (None,) + tuple(y.shape[1:])
         for t, m in zip(y, out_mask) if isinstance(y, (list, tuple)) else ((y, out_mask),):
             set_keras_mask(t, m)
         return y
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Keras: setting it sets every tracked sublayer's too."""
+        self._trainable = bool(value)
+        for layer in self._tracked_layers():
+            layer.trainable = value
+
+    def _tracked_layers(self):
+        """Layers held in attributes (also in lists, tuples, dicts), in assignment order, as Keras tracks them."""
+        out, seen = [], {id(self)}
+
+        def add(value):
+            if isinstance(value, Layer):
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    out.append(value)
+            elif isinstance(value, (list, tuple)):
+                for v in value:
+                    add(v)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    add(v)
+
+        for key, value in vars(self).items():
+            if key not in _UNTRACKED:
+                add(value)
+        return out
 
     # -- masks (see masking.py) ---------------------------------------------------------------
     supports_masking = False  # True: the output keeps the input's mask (compute_mask)
@@ -180,7 +215,7 @@ class Layer:
             call_kwargs[key] = (len(parents), None if single else len(value))
             parents.extend([value] if single else value)
         self._maybe_build(shape)
-        out_shape = self.compute_output_shape(shape)
+        out_shape = self._symbolic_output_shape(shape)
         if _is_shape_seq(out_shape):  # several outputs (return_state=True): one node, a tensor for each
             out = [KerasTensor(s, layer=self, inputs=parents, name=self.name) for s in out_shape]
         else:
@@ -192,6 +227,30 @@ class Layer:
                 t.node, t.index = out, i
         self._nodes.append(out)
         return out
+
+    def _symbolic_output_shape(self, shape):
+        """``compute_output_shape``; a user's layer without one runs once on zeros (as Keras traces ``call``)."""
+        if not _user_shapes(self):
+            return self.compute_output_shape(shape)
+        from deepgrad.autograd import no_grad
+
+        def run(n):  # unknown dimensions as n; the output's dimensions that follow n are unknown too
+            def zeros(s):
+                return np.zeros(tuple(n if d is None else d for d in s), dtype=np.float32)
+
+            with no_grad():
+                y = self([zeros(s) for s in shape] if _is_shape_list(shape) else zeros(shape))
+            return [tuple(t.shape) for t in y] if isinstance(y, (list, tuple)) else tuple(y.shape)
+
+        def merge(a, b):
+            return (None,) + tuple(d if d == e else None for d, e in zip(a[1:], b[1:]))
+
+        one = run(1)
+        unknown = any(None in s[1:] for s in (shape if _is_shape_list(shape) else [shape]))
+        two = run(2) if unknown else one
+        several = isinstance(one, list)
+        self.output_shape = [merge(a, b) for a, b in zip(one, two)] if several else merge(one, two)
+        return self.output_shape
 
     @property
     def output(self):
@@ -246,12 +305,22 @@ class Layer:
         self._weights.append((name, getter, layout, trainable))
 
     def _weight_entries(self):
-        return list(self._weights)
+        """Keras's order: own trainable weights, own non-trainable ones, then each tracked sublayer's."""
+        own = list(self._weights)
+        out = [e for e in own if e[3]] + [e for e in own if not e[3]]
+        seen = {id(e[1]()) for e in out}
+        for layer in self._tracked_layers():
+            for e in layer._ordered_entries():
+                if id(e[1]()) not in seen:
+                    seen.add(id(e[1]()))
+                    out.append(e if layer.trainable else (e[0], e[1], e[2], False))
+        return out
 
     @property
     def weights(self):
-        """The deepgrad tensors holding this layer's weights (trainable first, as in Keras)."""
-        return self.trainable_weights + self.non_trainable_weights
+        """The deepgrad tensors holding this layer's weights in Keras's order (own trainable ones, own others,
+        then each sublayer's)."""
+        return [g() for _, g, _, _ in self._ordered_entries()]
 
     @property
     def trainable_weights(self):
@@ -268,7 +337,7 @@ class Layer:
 
     def _ordered_entries(self):
         entries = self._weight_entries()
-        if not self.trainable:
+        if type(self)._weight_entries is Layer._weight_entries:
             return entries
         return [e for e in entries if e[3]] + [e for e in entries if not e[3]]
 
@@ -281,7 +350,7 @@ class Layer:
         for _, getter, layout, _ in self._ordered_entries():
             a = as_numpy(getter().data)
             to_keras = _LAYOUTS[layout][0]
-            out.append(np.ascontiguousarray(a.transpose(to_keras) if to_keras else a).copy())
+            out.append(np.array(a.transpose(to_keras) if to_keras else a, order="C", copy=True))
         return out
 
     def set_weights(self, weights):
@@ -314,6 +383,8 @@ class Layer:
         from deepgrad.nn.module import Module
 
         dev = Device(device)
+        for layer in self._tracked_layers():
+            layer.to(dev)
         for value in list(vars(self).values()):
             if isinstance(value, Module):
                 value.to(dev)
@@ -328,8 +399,33 @@ class Layer:
 
     @property
     def losses(self):
-        """Regularization penalties of this layer (Tensors), added to the training loss."""
-        return [reg(w) for reg, w in self.__dict__.get("_weight_regularizers", ())]
+        """``add_loss`` losses and regularization penalties (of trainable weights) of this layer and its
+        sublayers (Tensors), added to the training loss."""
+        out = list(self.__dict__.get("_added_losses", ()))
+        if self.trainable:  # Keras regularizes trainable weights only
+            out += [reg(w) for reg, w in self.__dict__.get("_weight_regularizers", ())]
+        for layer in self._tracked_layers():
+            out += layer.losses if self.trainable and layer.trainable else layer._all_added_losses()
+        return out
+
+    def add_loss(self, loss):
+        """Keras's ``add_loss`` (in ``call``): a scalar added to the training loss; the outermost layer call
+        clears them when it starts."""
+        if not isinstance(loss, Tensor):
+            loss = to_tensor(np.asarray(loss, dtype=np.float32), device=self._weights_device())
+        self.__dict__.setdefault("_added_losses", []).append(loss)
+
+    def _clear_added_losses(self):
+        if self.__dict__.get("_added_losses"):
+            self._added_losses = []
+        for layer in self._tracked_layers():
+            layer._clear_added_losses()
+
+    def _all_added_losses(self):
+        out = list(self.__dict__.get("_added_losses", ()))
+        for layer in self._tracked_layers():
+            out += layer._all_added_losses()
+        return out
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
@@ -339,6 +435,55 @@ class Layer:
 BUILD_GUARDS: list = []
 
 _TAKES_MASK: dict = {}
+_TRAINING_ARG: dict = {}
+_UNTRACKED = frozenset({"_nodes", "_graph"})  # attributes that refer to layers without owning them
+# Keras's CallContext: the ``training`` value of the layer call in progress, read by nested calls that omit it.
+_CONTEXT: list = []
+
+
+class call_context:
+    """Open a call context unless one is open (the outermost call owns it and clears it)."""
+
+    def __init__(self, training=None, layer=None):
+        self.training, self.layer = training, layer
+
+    def __enter__(self):
+        self.entry = not _CONTEXT
+        if self.entry:
+            _CONTEXT.append(None)
+            if self.layer is not None:  # Keras: the outermost call clears the add_loss losses below it
+                self.layer._clear_added_losses()
+        if self.training is not None:
+            _CONTEXT[0] = bool(self.training)
+
+    def __exit__(self, *exc):
+        if self.entry:
+            _CONTEXT.clear()
+
+
+def set_context_training(value):
+    if _CONTEXT:
+        _CONTEXT[0] = value
+
+
+def _training_arg(cls):
+    """(takes ``training``, its default) for ``cls.call``."""
+    if cls not in _TRAINING_ARG:
+        import inspect
+
+        params = inspect.signature(cls.call).parameters
+        p = params.get("training")  # Keras passes it only to a call that names it (not to **kwargs)
+        default = None if p is None or p.default is inspect.Parameter.empty else p.default
+        _TRAINING_ARG[cls] = (p is not None, default)
+    return _TRAINING_ARG[cls]
+
+
+def resolve_training(layer, training):
+    """Keras's rule: the value passed, else the enclosing call's, else the layer's ``call`` default."""
+    if training is None:
+        training = _CONTEXT[0] if _CONTEXT and _CONTEXT[0] is not None else _training_arg(type(layer))[1]
+    set_context_training(training)
+    return training
 
 
 def _takes_mask(cls):
@@ -354,7 +499,10 @@ def call_layer(layer, x, mask, training, **kwargs):
     has_mask = mask is not None and not (isinstance(mask, list) and all(m is None for m in mask))
     if has_mask and _takes_mask(type(layer)):
         kwargs["mask"] = mask
-    y = layer.call(x, training=training, **kwargs)
+    training = resolve_training(layer, training)
+    if training is not None and _training_arg(type(layer))[0]:
+        kwargs["training"] = training
+    y = layer.call(x, **kwargs)
     return y, output_mask(layer, x, mask if has_mask else None)
 
 
@@ -363,6 +511,12 @@ def output_mask(layer, x, mask):
     if mask is None and type(layer).compute_mask is Layer.compute_mask:
         return None
     return layer.compute_mask(x, mask)
+
+
+def _user_shapes(layer):
+    """True for a user's layer class that does not define compute_output_shape (its shapes come from calls)."""
+    cls = type(layer)
+    return cls.compute_output_shape is Layer.compute_output_shape and not cls.__module__.startswith("deepgrad.")
 
 
 def _is_shape_list(shape):

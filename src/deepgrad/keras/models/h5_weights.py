@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 
+from deepgrad.backend import get_array_module
 from deepgrad.keras import backend
 
 
@@ -61,12 +62,60 @@ def _to_keras(layer, entries):
     for _, getter, layout, _ in entries:
         a = as_numpy(getter().data)
         axes = _LAYOUTS[layout][0]
-        out.append(np.ascontiguousarray(a.transpose(axes) if axes else a))
+        out.append(np.array(a.transpose(axes) if axes else a, order="C"))
     return out
+
+
+def _custom(layer):
+    """True for a subclassed model, or a user's layer holding sublayers: Keras saves them by attribute name."""
+    from deepgrad.keras.models.model import Model
+    from deepgrad.keras.models.sequential import Sequential
+
+    if isinstance(layer, Model):
+        return layer._graph is None and not isinstance(layer, Sequential)
+    return not hasattr(layer, "_h5_children") and bool(layer._tracked_layers())
+
+
+_BASE_ATTRS: set = set()
+
+
+def _children(layer, visited):
+    """Keras's ``saving_lib._walk_saveable``: (path, sublayer) by attribute name, public names first, then
+    private ones; a list/tuple/dict attribute keys its layers by class (``attr/dense``, ``attr/dense_1``)."""
+    from deepgrad.keras.layers.layer import Layer
+    from deepgrad.keras.models.model import Model
+
+    if not _BASE_ATTRS:
+        _BASE_ATTRS.update(dir(Layer), vars(Layer(name="base")))  # named: takes no automatic name
+    items = [(k, v) for k, v in vars(layer).items() if k not in _BASE_ATTRS]
+    if isinstance(layer, Model):
+        items.append(("layers", layer.layers))
+    items.sort(key=lambda kv: f"~{kv[0]}" if kv[0].startswith("_") else kv[0])
+    out = []
+    for attr, value in items:
+        if isinstance(value, dict):
+            value = list(value.values())
+        pairs = [(attr, value)] if isinstance(value, Layer) else []
+        if isinstance(value, (list, tuple)):
+            pairs = [(attr, v) for v in value if isinstance(v, Layer)]
+            pairs = [(f"{attr}/{key}", v) for key, v in _keyed([v for _, v in pairs])]
+        for path, child in pairs:
+            if id(child) not in visited:
+                visited.add(id(child))
+                out.append((path, child))
+    return out
+
+
+def _own_entries(layer):
+    own = list(layer._weights)
+    return [e for e in own if e[3]] + [e for e in own if not e[3]]
 
 
 def _write(group, model):
     group.create_group("vars").attrs["name"] = model.name
+    if _custom(model):
+        _write_custom(group, model, {id(model)})
+        return
     layers_group = group.create_group("layers")
     for key, layer in _keyed(_model_layers(model)):
         _write_layer(layers_group.create_group(key), layer)
@@ -79,6 +128,10 @@ def _write_layer(sub, layer):
     if isinstance(layer, Model):
         _write(sub, layer)
         return
+    if _custom(layer):
+        sub.create_group("vars").attrs["name"] = layer.name
+        _write_custom(sub, layer, {id(layer)})
+        return
     vars_group = sub.create_group("vars")
     vars_group.attrs["name"] = layer.name
     if hasattr(layer, "_h5_children"):
@@ -90,6 +143,18 @@ def _write_layer(sub, layer):
         vars_group.attrs["name"] = layer._h5_cell
     for i, a in enumerate(_to_keras(layer, _var_entries(layer))):
         vars_group.create_dataset(str(i), data=a)
+
+
+def _write_custom(group, layer, visited):
+    for i, a in enumerate(_to_keras(layer, _own_entries(layer))):
+        group["vars"].create_dataset(str(i), data=a)
+    for path, child in _children(layer, visited):
+        sub = group.require_group(path)
+        if _custom(child):
+            sub.create_group("vars").attrs["name"] = child.name
+            _write_custom(sub, child, visited)
+        else:
+            _write_layer(sub, child)
 
 
 def save_weights_h5(model, filepath, overwrite=True):
@@ -126,6 +191,9 @@ def _by_saved_name(layers_group, keyed):
 
 
 def _read(group, model, path, pending):
+    if _custom(model):
+        _read_custom(group, model, path.rstrip("/"), pending, {id(model)})
+        return
     layers_group = group.get("layers")
     for key, layer in _by_saved_name(layers_group, _keyed(_model_layers(model))):
         sub = layers_group.get(key) if layers_group is not None else None
@@ -135,6 +203,12 @@ def _read(group, model, path, pending):
 def _read_layer(sub, layer, where, pending):
     from deepgrad.keras.models.model import Model
 
+    if not isinstance(layer, Model) and _custom(layer):
+        if sub is None:
+            raise ValueError(f"load_weights: the file has no group {where!r} for {type(layer).__name__} "
+                             f"{layer.name!r}")
+        _read_custom(sub, layer, where, pending, {id(layer)})
+        return
     if isinstance(layer, Model) or hasattr(layer, "_h5_children"):
         if sub is None:
             raise ValueError(f"load_weights: the file has no group {where!r} for {type(layer).__name__} "
@@ -147,7 +221,24 @@ def _read_layer(sub, layer, where, pending):
         return
     if sub is not None and getattr(layer, "_h5_cell", None):
         sub, where = sub.get("cell"), f"{where}/cell"
-    entries = _var_entries(layer)
+    _read_vars(sub, layer, _var_entries(layer), where, pending)
+
+
+def _read_custom(group, layer, where, pending, visited):
+    if _own_entries(layer):
+        _read_vars(group, layer, _own_entries(layer), where, pending)
+    for path, child in _children(layer, visited):
+        sub = group.get(path)
+        if _custom(child):
+            if sub is None:
+                raise ValueError(f"load_weights: the file has no group {where}/{path!r} for "
+                                 f"{type(child).__name__} {child.name!r}")
+            _read_custom(sub, child, f"{where}/{path}", pending, visited)
+        else:
+            _read_layer(sub, child, f"{where}/{path}", pending)
+
+
+def _read_vars(sub, layer, entries, where, pending):
     vars_group = sub.get("vars") if sub is not None and hasattr(sub, "get") else None
     if vars_group is not None and not hasattr(vars_group, "keys"):
         raise ValueError(f"load_weights: {where}/vars is not a group")
@@ -182,9 +273,18 @@ def load_weights_h5(model, filepath):
         raise ValueError(f"load_weights: {filepath!r} is not an HDF5 file ({e})") from None
     with f:
         _read(f, model, "", pending)  # check everything before changing anything
+    from deepgrad.keras.layers.layer import _LAYOUTS
+
     for layer, entries, arrays in pending:
         by_entry = {id(e[1]): a for e, a in zip(entries, arrays)}
-        layer.set_weights([by_entry[id(e[1])] for e in layer._ordered_entries()])
+        if all(id(e[1]) in by_entry for e in layer._ordered_entries()):
+            layer.set_weights([by_entry[id(e[1])] for e in layer._ordered_entries()])
+            continue
+        for (_, getter, layout, _), a in zip(entries, arrays):  # a custom layer's own weights
+            t = getter()
+            axes = _LAYOUTS[layout][1]
+            xp = get_array_module(t.data)
+            t.data[...] = xp.asarray(a.transpose(axes) if axes else a, dtype=t.data.dtype)
 
 
 __all__ = ["save_weights_h5", "load_weights_h5"]

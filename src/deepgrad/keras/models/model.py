@@ -18,7 +18,16 @@ import numpy as np
 from deepgrad.keras import backend
 from deepgrad.keras.layers.input_layer import InputLayer
 from deepgrad.keras.layers.keras_tensor import KerasTensor
-from deepgrad.keras.layers.layer import Layer, _takes_mask, call_layer, output_mask
+from deepgrad.keras.layers.layer import (
+    Layer,
+    _takes_mask,
+    _training_arg,
+    call_context,
+    call_layer,
+    output_mask,
+    resolve_training,
+    set_context_training,
+)
 from deepgrad.keras.models.layer_errors import name_layer_error
 from deepgrad.keras.models.training import TrainingMixin
 
@@ -111,7 +120,7 @@ class Model(TrainingMixin, Layer):
         """The layers, in the order they are called (Input layers first for functional models)."""
         if self._graph is not None:
             return list(self._layers)
-        return [v for v in vars(self).values() if isinstance(v, Layer)]
+        return self._tracked_layers()
 
     def get_layer(self, name=None, index=None):
         layers = self.layers
@@ -140,12 +149,14 @@ class Model(TrainingMixin, Layer):
             if "mask" in kwargs:  # layer(x, mask=m): the given mask wins over the one x carries
                 in_mask = kwargs.pop("mask")
             layer = t.layer
+            set_context_training(training)  # Keras: layers of a graph do not see each other's resolved value
             if not layer.built:
                 layer._maybe_build([p.shape for p in t.inputs] if t.list_call else t.inputs[0].shape)
             try:
                 fused = in_mask is None or not _takes_mask(type(layer))  # a masked Softmax is not a plain softmax
                 if want_logits and t is last and not kwargs and fused and layer.output_activation():
-                    values[id(t)], logits = layer.call_with_logits(arg, training=training)
+                    tr = bool(resolve_training(layer, training))
+                    values[id(t)], logits = layer.call_with_logits(arg, training=tr)
                     activation = layer.output_activation() if logits is not None else None
                     masks[id(t)] = output_mask(layer, arg, in_mask)
                 else:
@@ -165,14 +176,20 @@ class Model(TrainingMixin, Layer):
 
     def _forward(self, x, training=False, want_logits=False):
         """(outputs, logits or None, final activation name or None) for input tensors ``x``."""
-        if self._graph is not None:
-            xs = [x] if not isinstance(x, (list, tuple)) else list(x)
-            if len(xs) != len(self._graph["inputs"]):
-                raise ValueError(f"{self.name}: expected {len(self._graph['inputs'])} inputs, got {len(xs)}")
-            return self._run_graph(xs, training, want_logits)
-        return self.call(x, training=training), None, None
+        with call_context(training, layer=self):
+            if self._graph is not None:
+                xs = [x] if not isinstance(x, (list, tuple)) else list(x)
+                if len(xs) != len(self._graph["inputs"]):
+                    raise ValueError(f"{self.name}: expected {len(self._graph['inputs'])} inputs, got {len(xs)}")
+                return self._run_graph(xs, training, want_logits)
+            return self._call_subclassed(x, training), None, None
 
-    def call(self, x, training=False):
+    def _call_subclassed(self, x, training):
+        training = resolve_training(self, training)
+        takes = _training_arg(type(self))[0]
+        return self.call(x, training=training) if takes and training is not None else self.call(x)
+
+    def call(self, x, training=None):
         if self._graph is not None:
             return self._forward(x, training)[0]
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Model must define call(x, training)")
@@ -204,14 +221,14 @@ class Model(TrainingMixin, Layer):
         from deepgrad.keras.layers.layer import to_tensor
 
         shape = tuple(1 if d is None else d for d in input_shape)
-        with no_grad():  # on the model's device, else the default device
-            out = self.call(to_tensor(np.zeros(shape, dtype=np.float32), device=self._device), training=False)
+        with no_grad(), call_context(False):  # on the model's device, else the default device
+            out = self._call_subclassed(to_tensor(np.zeros(shape, dtype=np.float32), device=self._device), False)
         self.built = True
         self.input_shape = tuple(input_shape)
         self.output_shape = (None,) + tuple(out.shape[1:])
 
     def compute_output_shape(self, input_shape):
-        if self._graph is not None:
+        if self._graph is not None or (self.built and self.output_shape is not None):  # build ran call on zeros
             return self.output_shape
         return Layer.compute_output_shape(self, input_shape)
 
@@ -324,9 +341,9 @@ class Model(TrainingMixin, Layer):
 
     @property
     def losses(self):
-        out = []
-        for layer in self._unique_layers():
-            out.extend(layer.losses)
+        out = list(self.__dict__.get("_added_losses", ()))
+        for layer in self._unique_layers():  # Keras: penalties of trainable weights, add_loss losses of all
+            out.extend(layer.losses if self.trainable and layer.trainable else layer._all_added_losses())
         return out
 
     # -- description, saving ------------------------------------------------------------------------------

@@ -318,11 +318,24 @@ def _weight_count(layer, shape):
             raise SavingError(f"config: layer {layer.name!r} has a bad input dimension {d!r} in {shape!r}")
         return d
 
-    if isinstance(shape, list) and shape and isinstance(shape[0], (tuple, list)):
-        return None  # merging layers hold no weights
-
     def bias(n):
         return n if getattr(layer, "use_bias", True) else 0
+
+    if isinstance(layer, L.MultiHeadAttention):
+        q, v, k, _ = layer._split(list(shape))
+        k = v if k is None else k
+        h, kd, vd = dim(layer.num_heads), dim(layer.key_dim), dim(layer.value_dim)
+        out = math.prod(dim(d) for d in (layer._output_shape or (q[-1],)))
+        kernels = (dim(q[-1]) + dim(k[-1])) * h * kd + dim(v[-1]) * h * vd + h * vd * out
+        return kernels + bias(2 * h * kd + h * vd + out)
+    if isinstance(layer, L.AdditiveAttention):
+        return dim(shape[0][-1]) if layer.use_scale else 0
+    if isinstance(layer, L.Attention):
+        return int(layer.use_scale) + int(layer.score_mode == "concat")
+    if isinstance(shape, list) and shape and isinstance(shape[0], (tuple, list)):
+        return None  # merging layers hold no weights
+    if isinstance(layer, _weightless()):
+        return 0
 
     def channels(data_format):
         return dim(shape[-1] if data_format == "channels_last" else shape[1])
@@ -333,6 +346,12 @@ def _weight_count(layer, shape):
         cin = layer._channels(shape) if len(shape) == 4 else 1
         kh, kw = layer.kernel_size
         return dim(cin) // max(layer.groups, 1) * dim(kh) * dim(kw) * layer.filters + bias(layer.filters)
+    if isinstance(layer, L.Conv1DTranspose):
+        cin = channels(layer.data_format) if len(shape) == 3 else 1
+        return cin * dim(layer.kernel_size[0]) * layer.filters + bias(layer.filters)
+    if isinstance(layer, L.Normalization):  # mean, variance (and count) over the kept axes
+        n = math.prod(dim(shape[a]) for a in layer.axis)
+        return 2 * n + 1 if layer.input_mean is None else 0
     if isinstance(layer, L.Conv1D):
         cin = channels(layer.data_format) if len(shape) == 3 else 1
         return cin // max(layer.groups, 1) * dim(layer.kernel_size[0]) * layer.filters + bias(layer.filters)
@@ -363,6 +382,13 @@ def _weight_count(layer, shape):
     if isinstance(layer, L.PReLU):
         return math.prod(dim(d) for d in shape[1:])
     return None
+
+
+def _weightless():
+    from deepgrad.keras import layers as L
+
+    return (L.Discretization, L.CategoryEncoding, L.RandomFlip, L.RandomContrast, L.RandomBrightness,
+            L.RandomRotation, L.RandomZoom, L.RandomTranslation)
 
 
 class _WeightBudget:

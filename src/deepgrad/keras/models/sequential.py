@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from deepgrad.keras.layers.input_layer import InputLayer
 from deepgrad.keras.layers.keras_tensor import KerasTensor
-from deepgrad.keras.layers.layer import Layer, _takes_mask, call_layer, output_mask
+from deepgrad.keras.layers.layer import (
+    Layer,
+    _takes_mask,
+    call_context,
+    call_layer,
+    output_mask,
+    resolve_training,
+    set_context_training,
+)
 from deepgrad.keras.models.layer_errors import name_layer_error
 from deepgrad.keras.models.model import Model
 
@@ -93,7 +101,7 @@ class Sequential(Model):
                                      f"but receives {shape}")
             else:
                 layer._maybe_build(shape)
-            shape = tuple(layer.compute_output_shape(shape))
+            shape = tuple(layer._symbolic_output_shape(shape))
             layer.output_shape = shape
         self.output_shape = shape
         self.built = True
@@ -158,9 +166,10 @@ class Sequential(Model):
     def _input_keeps_integers(self, i):
         return bool(self._stack) and getattr(self._stack[0], "input_dtype", 1) is None
 
-    def call(self, x, training=False):
+    def call(self, x, training=None):
         mask = None
         for layer in self._stack:
+            set_context_training(training)  # Keras: each layer resolves its own training value
             try:
                 if not layer.built:
                     layer._maybe_build((None,) + tuple(x.shape[1:]))
@@ -172,6 +181,10 @@ class Sequential(Model):
         return x
 
     def _forward(self, x, training=False, want_logits=False):
+        with call_context(training, layer=self):
+            return self._forward_in_context(x, training, want_logits)
+
+    def _forward_in_context(self, x, training, want_logits):
         if not self._stack:
             raise ValueError("Sequential: the model has no layers")
         last = self._stack[-1]
@@ -180,12 +193,14 @@ class Sequential(Model):
         layer, mask = None, None
         try:
             for layer in self._stack[:-1]:
+                set_context_training(training)
                 x, mask = call_layer(layer, x, mask, training)
             layer = last
+            set_context_training(training)
             if mask is not None and _takes_mask(type(last)):  # a masked Softmax is not a plain softmax
                 y, logits = call_layer(last, x, mask, training)[0], None
             else:
-                y, logits = last.call_with_logits(x, training=training)
+                y, logits = last.call_with_logits(x, training=bool(resolve_training(last, training)))
         except ValueError as e:
             name_layer_error(e, self, layer, x)
             raise
@@ -195,7 +210,7 @@ class Sequential(Model):
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)
         for layer in self._stack:
-            shape = tuple(layer.compute_output_shape(shape))
+            shape = tuple(layer._symbolic_output_shape(shape))
         return shape
 
     def get_config(self):

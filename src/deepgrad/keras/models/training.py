@@ -212,9 +212,16 @@ class TrainingMixin:
         masks = getattr(self, "_output_masks", None)
         mask = masks[0] if masks and len(masks) == 1 else None
         self._batch_mask = None
-        if mask is None or tuple(mask.shape) != tuple(per.shape):
+        if mask is None:
             return None
-        self._batch_mask = mask.data.astype(per.data.dtype)
+        m = mask.data
+        if m.ndim == per.ndim + 1 and m.shape[-1] == 1:  # Keras's squeeze_or_expand_to_same_rank
+            m = m.reshape(m.shape[:-1])
+        elif per.ndim == m.ndim + 1 and per.shape[-1] == 1:
+            m = m.reshape(m.shape + (1,))
+        if tuple(m.shape) != tuple(per.shape):
+            return None
+        self._batch_mask = m.astype(per.data.dtype)
         return self._batch_mask
 
     def _update_metrics(self, yb, y_pred, swb, n, loss_value):
@@ -250,6 +257,10 @@ class TrainingMixin:
         loss, y_pred = self._loss_and_output(self._wrap(xb), yb, swb, training=True)
         self.optimizer.zero_grad()
         loss.backward()
+        trainable = {id(w) for w in self.trainable_weights}
+        for p in self.optimizer._params:  # frozen since the optimizer was built (layer.trainable = False)
+            if id(p) not in trainable:
+                p.grad = None
         self.optimizer.step()
         value = float(loss.item())
         with no_grad():
