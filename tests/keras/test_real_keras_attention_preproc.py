@@ -2,29 +2,20 @@
 MultiHeadAttention, Attention, AdditiveAttention, Normalization, Discretization, CategoryEncoding,
 ActivityRegularization and Conv1DTranspose -- outputs and input gradients on copied weights, masks,
 functional models, a few fit steps, config and ``.keras`` round trips, and the errors.  Skipped without Keras."""
-import os
 
 import numpy as np
 import pytest
+import torch
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
-real = pytest.importorskip("keras")
-if real.backend.backend() != "torch":  # pragma: no cover - another backend was chosen first
-    pytest.skip(f"real Keras runs on {real.backend.backend()}, not torch", allow_module_level=True)
-import torch  # noqa: E402
+import deepgrad as dg
+from deepgrad import keras as dgk
+from deepgrad.keras import layers as L
+from tests.keras.real_keras import MARKS, make_x, real  # skips this file without Keras
 
-import deepgrad as dg  # noqa: E402
-from deepgrad import keras as dgk  # noqa: E402
-from deepgrad.keras import layers as L  # noqa: E402
+pytestmark = MARKS
 
-pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore::UserWarning")]
-
-_r = np.random.default_rng(0)
-
-
-def _x(*shape):
-    return _r.standard_normal(shape).astype(np.float32)
+_x = make_x()
+_r = np.random.default_rng(1)  # integer draws
 
 
 def _np(t):

@@ -3,29 +3,20 @@ several inputs and outputs, shared layers, nested models, unused inputs) and so 
 and ``.weights.h5`` files; ``RNN(cell)`` with ``SimpleRNNCell``/``LSTMCell``/``GRUCell``/
 ``StackedRNNCells``/a custom cell; the mask inside ``BatchNormalization`` and ``Softmax``.
 Skipped without Keras."""
-import os
 
 import numpy as np
 import pytest
+import torch
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
-real = pytest.importorskip("keras")
-if real.backend.backend() != "torch":  # pragma: no cover - another backend was chosen first
-    pytest.skip(f"real Keras runs on {real.backend.backend()}, not torch", allow_module_level=True)
-import torch  # noqa: E402
+import deepgrad as dg
+from deepgrad import keras as dgk
+from deepgrad.nn import functional as F
+from tests.keras.real_keras import MARKS, make_x, real  # skips this file without Keras
 
-import deepgrad as dg  # noqa: E402
-from deepgrad import keras as dgk  # noqa: E402
-from deepgrad.nn import functional as F  # noqa: E402
+pytestmark = MARKS
 
-pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore::UserWarning")]
-
-_r = np.random.default_rng(0)
-
-
-def _x(*shape):
-    return _r.standard_normal(shape).astype(np.float32)
+_x = make_x()
+_r = np.random.default_rng(1)  # integer draws
 
 
 def _close(got, want, rtol=1e-5, atol=1e-6):

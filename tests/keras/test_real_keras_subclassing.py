@@ -2,22 +2,17 @@
 (PyTorch backend): the Keras transformer tutorial's blocks, lists/dicts of layers, ``trainable`` propagation,
 sublayer losses, ``.weights.h5`` layout both ways, 0-d weights, and how a call without ``training`` resolves it.
 Skipped without Keras."""
-import os
 
 import numpy as np
 import pytest
 
-os.environ.setdefault("KERAS_BACKEND", "torch")
-real = pytest.importorskip("keras")
-if real.backend.backend() != "torch":  # pragma: no cover - another backend was chosen first
-    pytest.skip(f"real Keras runs on {real.backend.backend()}, not torch", allow_module_level=True)
+import deepgrad as dg
+from deepgrad import keras as dgk
+from tests.keras.real_keras import MARKS, real  # skips this file without Keras
+
 h5py = pytest.importorskip("h5py")
 
-import deepgrad as dg  # noqa: E402
-from deepgrad import keras as dgk  # noqa: E402
-
-pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore::UserWarning")]
+pytestmark = MARKS
 
 
 def _np(t):
