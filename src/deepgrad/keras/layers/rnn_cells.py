@@ -427,18 +427,8 @@ class RNN(Layer):
         y = F.stack(outputs, dim=1) if self.return_sequences else outputs[-1]
         return [y, *flat] if self.return_state else y
 
-    def reset_state(self):
-        if self.states is not None:
-            self.states = [Tensor._make(s.xp.zeros_like(s.data)) for s in self.states]
-
-    def reset_states(self):
-        self.reset_state()
-
-    def compute_mask(self, inputs, mask=None):
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0] if mask else None
-        out = mask if self.return_sequences else None
-        return [out] + [None] * len(self._flat_sizes()) if self.return_state else out
+    # the same as the recurrent layers': zero the kept states; the output's mask (and None per state)
+    reset_state, reset_states, compute_mask = _RNN.reset_state, _RNN.reset_states, _RNN.compute_mask
 
     def compute_output_shape(self, input_shape):
         self._check(input_shape)
