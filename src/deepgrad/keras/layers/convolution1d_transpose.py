@@ -4,7 +4,7 @@ kernel is shown as Keras's (k, filters, in) and stored as PyTorch's (in, filters
 from __future__ import annotations
 
 from deepgrad.keras.layers.base_conv import BaseConv
-from deepgrad.keras.layers.convolution_transpose import transpose_pads
+from deepgrad.keras.layers.convolution_transpose import transpose_crop
 from deepgrad.nn import functional as F
 
 
@@ -34,11 +34,8 @@ class Conv1DTranspose(BaseConv):
         self._build_kernel((cin, self.filters, k), (k, self.filters, cin), "conv1d")
 
     def _crop(self):
-        k, s, d = self.kernel_size[0], self.strides[0], self.dilation_rate[0]
-        left, right = transpose_pads(k, s, d, self.padding, None if self.output_padding is None
-                                     else self.output_padding[0])
-        ek = (k - 1) * d + 1
-        return ek - 1 - left, ek - 1 - right
+        return transpose_crop(self.kernel_size[0], self.strides[0], self.dilation_rate[0], self.padding,
+                              None if self.output_padding is None else self.output_padding[0])
 
     def _pre_activation(self, x, training):
         if x.ndim != 3:

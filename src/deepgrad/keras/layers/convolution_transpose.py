@@ -25,6 +25,13 @@ def transpose_pads(kernel, stride, dilation, padding, output_padding):
     return left, pad_len - left
 
 
+def transpose_crop(k, s, d, padding, output_padding):
+    """What to cut from (negative: add to) each end of the full transposed convolution along one dim."""
+    left, right = transpose_pads(k, s, d, padding, output_padding)
+    ek = (k - 1) * d + 1
+    return ek - 1 - left, ek - 1 - right
+
+
 class Conv2DTranspose(BaseConv):
     """``Conv2DTranspose(filters, kernel_size, strides=(1, 1), padding='valid', output_padding=None, ...)``."""
 
@@ -51,12 +58,8 @@ class Conv2DTranspose(BaseConv):
 
     def _crops(self):
         ops = self.output_padding or (None, None)
-        out = []
-        for k, s, d, op in zip(self.kernel_size, self.strides, self.dilation_rate, ops):
-            left, right = transpose_pads(k, s, d, self.padding, op)
-            ek = (k - 1) * d + 1
-            out.append((ek - 1 - left, ek - 1 - right))
-        return out
+        return [transpose_crop(k, s, d, self.padding, op)
+                for k, s, d, op in zip(self.kernel_size, self.strides, self.dilation_rate, ops)]
 
     def _pre_activation(self, x, training):
         if x.ndim != 4:
